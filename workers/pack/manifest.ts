@@ -1,0 +1,354 @@
+/**
+ * The model pack manifest: its schema, and the checks that tie a manifest to
+ * the files it lists. Pure TypeScript (WebCrypto for sha256), so the worker,
+ * the pack builder and Node tests share it.
+ */
+import { z } from 'zod';
+
+export const PACK_FORMAT = 'subject-studio-pack';
+export const SUPPORTED_FORMAT_VERSIONS = [1] as const;
+
+export const DTYPES = ['float32', 'float16', 'int64', 'int32', 'int8', 'uint8', 'bool'] as const;
+export type DType = (typeof DTYPES)[number];
+
+/** Graph roles the engine knows, and what it feeds them / reads from them. */
+export const GRAPH_ROLES = [
+  'text_encoder',
+  'vae_encoder',
+  'vae_decoder',
+  'dit_reference',
+  'dit_step',
+  'dit_step_full',
+] as const;
+export type GraphRole = (typeof GRAPH_ROLES)[number];
+
+export const ATTENTION_KINDS = ['none', 'decomposed', 'mha'] as const;
+export type AttentionKind = (typeof ATTENTION_KINDS)[number];
+
+interface IoContract {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly rank: number;
+}
+
+/**
+ * The inputs the engine feeds and the outputs it reads, per role. A graph may
+ * have these and no other inputs; its shapes may use any symbolic names.
+ */
+export const ROLE_CONTRACTS: Record<GraphRole, { inputs: IoContract[]; outputs: IoContract[] }> = {
+  text_encoder: {
+    inputs: [{ name: 'input_ids', dtype: 'int64', rank: 2 }],
+    outputs: [
+      { name: 'text_embeddings', dtype: 'float32', rank: 3 },
+      { name: 'pooled', dtype: 'float32', rank: 2 },
+    ],
+  },
+  vae_encoder: {
+    inputs: [{ name: 'image', dtype: 'float32', rank: 4 }],
+    outputs: [{ name: 'latent', dtype: 'float32', rank: 4 }],
+  },
+  vae_decoder: {
+    inputs: [{ name: 'latent', dtype: 'float32', rank: 4 }],
+    outputs: [{ name: 'image', dtype: 'float32', rank: 4 }],
+  },
+  dit_reference: {
+    inputs: [
+      { name: 'ref_latents', dtype: 'float32', rank: 4 },
+      { name: 'ref_pooled', dtype: 'float32', rank: 2 },
+    ],
+    outputs: [
+      { name: 'ref_k', dtype: 'float32', rank: 4 },
+      { name: 'ref_v', dtype: 'float32', rank: 4 },
+    ],
+  },
+  dit_step: {
+    inputs: [
+      { name: 'latents', dtype: 'float32', rank: 4 },
+      { name: 'timestep', dtype: 'float32', rank: 1 },
+      { name: 'text_embeddings', dtype: 'float32', rank: 3 },
+      { name: 'pooled', dtype: 'float32', rank: 2 },
+      { name: 'ref_k', dtype: 'float32', rank: 4 },
+      { name: 'ref_v', dtype: 'float32', rank: 4 },
+      { name: 'attention_bias', dtype: 'float32', rank: 4 },
+      { name: 'ref_layer_bias', dtype: 'float32', rank: 3 },
+    ],
+    outputs: [{ name: 'velocity', dtype: 'float32', rank: 4 }],
+  },
+  dit_step_full: {
+    inputs: [
+      { name: 'latents', dtype: 'float32', rank: 4 },
+      { name: 'timestep', dtype: 'float32', rank: 1 },
+      { name: 'text_embeddings', dtype: 'float32', rank: 3 },
+      { name: 'pooled', dtype: 'float32', rank: 2 },
+      { name: 'ref_latents', dtype: 'float32', rank: 5 },
+      { name: 'ref_pooled', dtype: 'float32', rank: 3 },
+      { name: 'attention_bias', dtype: 'float32', rank: 4 },
+      { name: 'ref_layer_bias', dtype: 'float32', rank: 3 },
+    ],
+    outputs: [{ name: 'velocity', dtype: 'float32', rank: 4 }],
+  },
+};
+
+const sha256Hex = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters (a sha256 digest)');
+
+const fileName = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'must be a relative path of plain names (no "..", no leading "/")')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
+
+const fileRef = z.object({
+  file: fileName,
+  bytes: z.number().int().positive(),
+  sha256: sha256Hex,
+});
+
+const dim = z.union([z.number().int().nonnegative(), z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a symbolic dimension must be an identifier')]);
+
+const tensorSpec = z.object({
+  name: z.string().min(1),
+  dtype: z.enum(DTYPES, { error: (iss) => `unknown dtype ${JSON.stringify(iss.input)}; expected one of ${DTYPES.join(', ')}` }),
+  shape: z.array(dim),
+});
+export type TensorSpec = z.infer<typeof tensorSpec>;
+
+const precision = z.object({
+  /** Linear layers: fp32, int8 (per output channel, DequantizeLinear) or int4 (block-wise, com.microsoft.MatMulNBits). */
+  matmul: z.enum(['fp32', 'int8', 'int4']),
+  /** Convolutions: fp32 or int8 per output channel. */
+  conv: z.enum(['fp32', 'int8']),
+  /** Block size of int4 weights. */
+  blockSize: z.number().int().min(16).optional(),
+});
+export type Precision = z.infer<typeof precision>;
+
+const graphSpec = fileRef.extend({
+  role: z.enum(GRAPH_ROLES, { error: (iss) => `unknown graph role ${JSON.stringify(iss.input)}; expected one of ${GRAPH_ROLES.join(', ')}` }),
+  attention: z.enum(ATTENTION_KINDS),
+  opset: z.number().int().min(17),
+  precision,
+  inputs: z.array(tensorSpec).min(1),
+  outputs: z.array(tensorSpec).min(1),
+});
+export type GraphSpec = z.infer<typeof graphSpec>;
+
+const resolution = z.object({ width: z.number().int().positive(), height: z.number().int().positive() });
+
+const manifestBase = z.object({
+  format: z.literal(PACK_FORMAT, { error: `"format" must be "${PACK_FORMAT}"` }),
+  formatVersion: z.number().int(),
+  name: z.string().min(1),
+  version: z.string().min(1),
+  description: z.string().default(''),
+  /** False for packs whose weights are random (the built-in test pack). */
+  trained: z.boolean(),
+  family: z.literal('mmdit'),
+  latent: z.object({
+    channels: z.number().int().positive(),
+    downsample: z.number().int().positive(),
+  }),
+  transformer: z.object({
+    hiddenSize: z.number().int().positive(),
+    heads: z.number().int().positive(),
+    layers: z.number().int().positive(),
+    patchSize: z.number().int().positive(),
+    textDim: z.number().int().positive(),
+    pooledDim: z.number().int().positive(),
+    /** Largest latent grid (in patches) the positional table covers; references use x in [gridW, 2*gridW). */
+    maxGrid: z.object({ height: z.number().int().positive(), width: z.number().int().positive() }),
+  }),
+  resolutions: z.array(resolution).min(1),
+  defaultResolution: resolution,
+  tokens: z.object({
+    /** Text tokens the encoder takes, specials included; longer prompts are cut. */
+    maxText: z.number().int().positive(),
+    maxReferencesPerSubject: z.number().int().positive(),
+    maxSubjects: z.number().int().positive(),
+  }),
+  scheduler: z.object({
+    type: z.literal('flow-matching-euler'),
+    shift: z.number().positive(),
+    trainTimesteps: z.number().int().positive(),
+  }),
+  guidance: z.object({
+    steps: z.number().int().positive(),
+    text: z.number().nonnegative(),
+    reference: z.number().nonnegative(),
+  }),
+  attentionBiasMin: z.number().negative(),
+  tokenizer: fileRef.extend({
+    bos: z.string().min(1),
+    eos: z.string().min(1),
+    pad: z.string().min(1),
+    placeholders: z.array(z.string().min(1)).min(1),
+  }),
+  graphs: z.array(graphSpec).min(1),
+});
+export type PackManifest = z.infer<typeof manifestBase>;
+
+const rankOf = (t: TensorSpec) => t.shape.length;
+
+function checkContracts(m: PackManifest, ctx: z.RefinementCtx): void {
+  const tf = m.transformer;
+  for (const r of [...m.resolutions, m.defaultResolution]) {
+    const cell = m.latent.downsample * tf.patchSize;
+    if (r.width % cell !== 0 || r.height % cell !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['resolutions'], message: `resolution ${r.width}x${r.height} is not a multiple of downsample*patchSize = ${cell}` });
+    } else if (r.width / cell > tf.maxGrid.width || r.height / cell > tf.maxGrid.height) {
+      ctx.addIssue({ code: 'custom', path: ['resolutions'], message: `resolution ${r.width}x${r.height} exceeds the positional table (maxGrid ${tf.maxGrid.width}x${tf.maxGrid.height} patches)` });
+    }
+  }
+  if (!m.resolutions.some((r) => r.width === m.defaultResolution.width && r.height === m.defaultResolution.height)) {
+    ctx.addIssue({ code: 'custom', path: ['defaultResolution'], message: 'defaultResolution must be one of resolutions' });
+  }
+  if (tf.hiddenSize % tf.heads !== 0) {
+    ctx.addIssue({ code: 'custom', path: ['transformer', 'heads'], message: `hiddenSize ${tf.hiddenSize} is not divisible by heads ${tf.heads}` });
+  }
+  const files = new Set<string>([m.tokenizer.file]);
+  m.graphs.forEach((g, gi) => {
+    const where = `graph ${g.role} (${g.file})`;
+    if (files.has(g.file)) ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'file'], message: `${where}: file listed twice` });
+    files.add(g.file);
+    const contract = ROLE_CONTRACTS[g.role];
+    for (const side of ['inputs', 'outputs'] as const) {
+      const have = new Map(g[side].map((t) => [t.name, t]));
+      for (const need of contract[side]) {
+        const t = have.get(need.name);
+        const noun = side === 'inputs' ? 'input' : 'output';
+        if (!t) {
+          ctx.addIssue({ code: 'custom', path: ['graphs', gi, side], message: `${where} lacks ${noun} "${need.name}" that the engine needs` });
+        } else if (t.dtype !== need.dtype) {
+          ctx.addIssue({ code: 'custom', path: ['graphs', gi, side], message: `${where}: ${noun} "${need.name}" must be ${need.dtype}, not ${t.dtype}` });
+        } else if (rankOf(t) !== need.rank) {
+          ctx.addIssue({ code: 'custom', path: ['graphs', gi, side], message: `${where}: ${noun} "${need.name}" must have rank ${need.rank}, not ${rankOf(t)}` });
+        }
+      }
+      if (side === 'inputs') {
+        for (const t of g.inputs) {
+          if (!contract.inputs.some((c) => c.name === t.name)) {
+            ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'inputs'], message: `${where} has input "${t.name}" that the engine cannot feed` });
+          }
+        }
+      }
+    }
+    const needsAttention = g.role !== 'vae_encoder' && g.role !== 'vae_decoder';
+    if (needsAttention && g.attention === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'attention'], message: `${where} has attention; say "decomposed" or "mha"` });
+    }
+    if (g.precision.matmul === 'int4' && !g.precision.blockSize) {
+      ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'precision'], message: `${where}: int4 weights need a blockSize` });
+    }
+  });
+  for (const role of GRAPH_ROLES) {
+    const variants = m.graphs.filter((g) => g.role === role);
+    const decomposedOrNone = variants.filter((g) => g.attention !== 'mha');
+    if (variants.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['graphs'], message: `the pack has no ${role} graph` });
+    } else if (decomposedOrNone.length !== 1) {
+      ctx.addIssue({ code: 'custom', path: ['graphs'], message: `the pack must have exactly one ${role} graph with portable (non-mha) attention, it has ${decomposedOrNone.length}` });
+    }
+    if (variants.filter((g) => g.attention === 'mha').length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['graphs'], message: `the pack has more than one mha ${role} graph` });
+    }
+  }
+}
+
+const manifestSchema = manifestBase.superRefine(checkContracts);
+
+export class ManifestError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid model pack manifest:\n- ${problems.join('\n- ')}`);
+    this.name = 'ManifestError';
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}
+
+/** Parses and validates a manifest (as JSON text or a parsed value). Throws ManifestError listing every problem. */
+export function parseManifest(input: unknown): PackManifest {
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch (e) {
+      throw new ManifestError([`manifest.json is not valid JSON: ${(e as Error).message}`]);
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ManifestError(['manifest.json must hold a JSON object']);
+  }
+  const v = value as Record<string, unknown>;
+  if (v.format !== PACK_FORMAT) {
+    throw new ManifestError([`"format" must be "${PACK_FORMAT}" (got ${JSON.stringify(v.format)}): this is not a Subject Studio model pack`]);
+  }
+  if (!(SUPPORTED_FORMAT_VERSIONS as readonly unknown[]).includes(v.formatVersion)) {
+    throw new ManifestError([
+      `unsupported formatVersion ${JSON.stringify(v.formatVersion)}: this studio reads version ${SUPPORTED_FORMAT_VERSIONS.join(', ')}`,
+    ]);
+  }
+  const r = manifestSchema.safeParse(value);
+  if (!r.success) {
+    throw new ManifestError(r.error.issues.map((i) => (i.path.length ? `${formatPath(i.path)}: ${i.message}` : i.message)));
+  }
+  return r.data;
+}
+
+/** Every file a pack needs, with its expected size and digest. */
+export function packFiles(m: PackManifest): { file: string; bytes: number; sha256: string }[] {
+  return [m.tokenizer, ...m.graphs].map(({ file, bytes, sha256 }) => ({ file, bytes, sha256 }));
+}
+
+export async function sha256(data: Uint8Array): Promise<string> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class PackFileError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`The model pack's files do not match its manifest:\n- ${problems.join('\n- ')}`);
+    this.name = 'PackFileError';
+  }
+}
+
+/**
+ * Reads every file the manifest lists through `read` (undefined for a missing
+ * file) and checks its size and sha256. Returns the bytes by file name.
+ */
+export async function verifyPackFiles(
+  m: PackManifest,
+  read: (file: string) => Promise<Uint8Array | undefined>,
+): Promise<Map<string, Uint8Array>> {
+  const problems: string[] = [];
+  const out = new Map<string, Uint8Array>();
+  for (const f of packFiles(m)) {
+    const data = await read(f.file);
+    if (!data) {
+      problems.push(`missing file "${f.file}"`);
+      continue;
+    }
+    if (data.byteLength !== f.bytes) {
+      problems.push(`"${f.file}" has ${data.byteLength} bytes, the manifest says ${f.bytes}`);
+      continue;
+    }
+    const digest = await sha256(data);
+    if (digest !== f.sha256) {
+      problems.push(`"${f.file}" has sha256 ${digest}, the manifest says ${f.sha256} (corrupt or wrong file)`);
+      continue;
+    }
+    out.set(f.file, data);
+  }
+  if (problems.length) throw new PackFileError(problems);
+  return out;
+}
+
+/** The graph of a role, preferring the given attention kind when the pack has it. */
+export function graphFor(m: PackManifest, role: GraphRole, prefer: AttentionKind = 'decomposed'): GraphSpec {
+  const variants = m.graphs.filter((g) => g.role === role);
+  const g = variants.find((v) => v.attention === prefer) ?? variants.find((v) => v.attention !== 'mha');
+  if (!g) throw new Error(`pack ${m.name} has no ${role} graph`);
+  return g;
+}

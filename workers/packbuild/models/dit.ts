@@ -1,0 +1,305 @@
+/**
+ * An SD3-style MM-DiT with reference tokens (METHOD.md sections 1-2): text and
+ * image streams with their own weights, adaLN-zero modulation from timestep +
+ * pooled text, one joint attention over [text; image; references] per block.
+ * References ride the image stream's weights at timestep 0 with their own
+ * pooled prompt, and sit one image width to the right in the positional table.
+ *
+ * Three graphs share these weights:
+ * - reference: a reference image alone -> every layer's K and V (cached mode);
+ * - step: one denoising step with cached reference K/V as extra keys/values;
+ * - full: one step with the references as live tokens (queries too).
+ */
+import { attr, GraphBuilder, type IrGraph } from '../ir';
+import { dimOf, emitAttention, emitConv, emitGelu, emitLayerNorm, emitLinear, emitSilu, sliceAxis, type AttentionImpl, type PrecisionSpec } from '../nn';
+import { conv2d, linear, uniform, type Conv2d, type Linear, type Rng } from '../params';
+
+export interface DitConfig {
+  latentChannels: number;
+  patchSize: number;
+  dim: number;
+  heads: number;
+  layers: number;
+  mlpHidden: number;
+  textDim: number;
+  pooledDim: number;
+  /** Sinusoidal timestep features (cos and sin halves). */
+  timeFreqDim: number;
+  /** Positional table: maxGrid.height rows x 2*maxGrid.width columns of patches. */
+  maxGrid: { height: number; width: number };
+}
+
+export interface StreamParams {
+  mod: Linear;
+  q: Linear;
+  k: Linear;
+  v: Linear;
+  o: Linear;
+  mlp1: Linear;
+  mlp2: Linear;
+}
+
+export interface DitParams {
+  cfg: DitConfig;
+  patch: Conv2d;
+  pos: Float32Array;
+  timeFreqs: Float32Array;
+  time1: Linear;
+  time2: Linear;
+  pooled1: Linear;
+  pooled2: Linear;
+  context: Linear;
+  blocks: { text: StreamParams; image: StreamParams }[];
+  finalMod: Linear;
+  finalOut: Linear;
+}
+
+function stream(r: Rng, cfg: DitConfig): StreamParams {
+  const D = cfg.dim;
+  return {
+    mod: linear(r.fork('mod'), D, 6 * D, 0.5),
+    q: linear(r.fork('q'), D, D),
+    k: linear(r.fork('k'), D, D),
+    v: linear(r.fork('v'), D, D),
+    o: linear(r.fork('o'), D, D),
+    mlp1: linear(r.fork('mlp1'), D, cfg.mlpHidden),
+    mlp2: linear(r.fork('mlp2'), cfg.mlpHidden, D),
+  };
+}
+
+export function timeFrequencies(freqDim: number): Float32Array {
+  const half = freqDim / 2;
+  return Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
+}
+
+export function makeDitParams(rng: Rng, cfg: DitConfig): DitParams {
+  const r = rng.fork('dit');
+  const D = cfg.dim;
+  const p = cfg.patchSize;
+  return {
+    cfg,
+    patch: conv2d(r.fork('patch'), cfg.latentChannels, D, p, p, 0),
+    pos: uniform(r.fork('pos'), cfg.maxGrid.height * 2 * cfg.maxGrid.width * D, 0.5),
+    timeFreqs: timeFrequencies(cfg.timeFreqDim),
+    time1: linear(r.fork('time1'), cfg.timeFreqDim, D),
+    time2: linear(r.fork('time2'), D, D),
+    pooled1: linear(r.fork('pooled1'), cfg.pooledDim, D),
+    pooled2: linear(r.fork('pooled2'), D, D),
+    context: linear(r.fork('context'), cfg.textDim, D),
+    blocks: Array.from({ length: cfg.layers }, (_, l) => ({ text: stream(r.fork(`block${l}.text`), cfg), image: stream(r.fork(`block${l}.image`), cfg) })),
+    finalMod: linear(r.fork('final_mod'), D, 2 * D, 0.5),
+    finalOut: linear(r.fork('final_out'), D, p * p * cfg.latentChannels),
+  };
+}
+
+/** Emits the DiT's graphs; one instance per graph. */
+class DitEmitter {
+  readonly g: GraphBuilder;
+  readonly D: number;
+  constructor(
+    readonly p: DitParams,
+    readonly prec: PrecisionSpec,
+    readonly impl: AttentionImpl,
+    name: string,
+  ) {
+    this.g = new GraphBuilder(name);
+    this.D = p.cfg.dim;
+  }
+
+  linear(x: string, lin: Linear, name: string): string {
+    return emitLinear(this.g, x, lin, this.prec, name);
+  }
+
+  /** Timestep [X] -> [X, D]. */
+  timeEmbed(t: string): string {
+    const g = this.g;
+    return g.scope('time_embed', () => {
+      const half = this.p.timeFreqs.length;
+      const args = g.op('Mul', [g.op('Unsqueeze', [t, g.i64([1])]), g.f32('freqs', [1, half], this.p.timeFreqs)]);
+      const feats = g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: attr.int(1) });
+      return this.linear(emitSilu(g, this.linear(feats, this.p.time1, 'linear1')), this.p.time2, 'linear2');
+    });
+  }
+
+  /** Pooled [..., pooledDim] -> [..., D]. */
+  pooledEmbed(pooled: string): string {
+    return this.g.scope('pooled_embed', () => this.linear(emitSilu(this.g, this.linear(pooled, this.p.pooled1, 'linear1')), this.p.pooled2, 'linear2'));
+  }
+
+  /** Latents [X, C, H, W] -> patch tokens [X, N, D] with positions (image columns, or shifted one width right for references). */
+  tokens(latents: string, reference: boolean): string {
+    const g = this.g;
+    const { D } = this;
+    return g.scope(reference ? 'ref_embed' : 'image_embed', () => {
+      const conv = emitConv(g, latents, this.p.patch, this.prec, 'patch');
+      const seq = g.op('Transpose', [g.op('Reshape', [conv, g.i64([0, D, -1])])], { perm: attr.ints([0, 2, 1]) });
+      const ps = this.p.cfg.patchSize;
+      const grid = g.op('Div', [sliceAxis(g, g.op('Shape', [latents]), g.i64([2]), g.i64([4]), 0), g.i64([ps, ps])]);
+      const gw = sliceAxis(g, grid, g.i64([1]), g.i64([2]), 0);
+      const starts = reference ? g.op('Concat', [g.i64([0]), gw], { axis: attr.int(0) }) : g.i64([0, 0]);
+      const ends = reference ? g.op('Mul', [grid, g.i64([1, 2])]) : grid;
+      const table = g.f32('pos_table', [this.p.cfg.maxGrid.height, 2 * this.p.cfg.maxGrid.width, D], this.p.pos);
+      const pos = g.op('Reshape', [g.op('Slice', [table, starts, ends, g.i64([0, 1])]), g.i64([1, -1, D])]);
+      return g.op('Add', [seq, pos]);
+    });
+  }
+
+  /** The n chunks of a modulation [..., n*D] as [..., 1, D] each. */
+  chunks(mod: string, n: number, leadingDims: number): string[] {
+    const g = this.g;
+    const shape = [...new Array<number>(leadingDims).fill(0), n, 1, this.D];
+    const r = g.op('Reshape', [mod, g.i64(shape)]);
+    return Array.from({ length: n }, (_, i) => g.op('Gather', [r, g.i64([i], [])], { axis: attr.int(leadingDims) }));
+  }
+
+  modulate(x: string, shift: string, scale: string): string {
+    const g = this.g;
+    return g.op('Add', [g.op('Mul', [emitLayerNorm(g, x, this.D), g.op('Add', [scale, g.constF32([1])])]), shift]);
+  }
+
+  gated(x: string, gate: string, y: string): string {
+    return this.g.op('Add', [x, this.g.op('Mul', [gate, y])]);
+  }
+
+  mlp(x: string, s: StreamParams): string {
+    return this.linear(emitGelu(this.g, this.linear(x, s.mlp1, 'mlp1')), s.mlp2, 'mlp2');
+  }
+
+  /** Modulation chunks, q, k, v of a stream's tokens. */
+  qkv(x: string, s: StreamParams, condSilu: string, leadingDims: number) {
+    const m = this.chunks(this.linear(condSilu, s.mod, 'mod'), 6, leadingDims);
+    const n = this.modulate(x, m[0]!, m[1]!);
+    return { m, q: this.linear(n, s.q, 'q'), k: this.linear(n, s.k, 'k'), v: this.linear(n, s.v, 'v') };
+  }
+
+  /** Attention output rows for a stream -> gated residual + gated MLP. */
+  finish(x: string, attnOut: string, s: StreamParams, m: string[]): string {
+    const h = this.gated(x, m[2]!, this.linear(attnOut, s.o, 'o'));
+    return this.gated(h, m[5]!, this.mlp(this.modulate(h, m[3]!, m[4]!), s));
+  }
+
+  /**
+   * attention_bias + this layer's ref_layer_bias on the reference columns of
+   * the text and image rows (rows of reference queries, in full mode, get none).
+   */
+  layerBias(bias: string, refLayerBias: string, layer: number, textImageRows: string, refRows: string): string {
+    const g = this.g;
+    const lb = g.op('Unsqueeze', [g.op('Gather', [refLayerBias, g.i64([layer], [])], { axis: attr.int(0) }), g.i64([1, 2])]);
+    const rowsTI = g.op('Expand', [lb, g.op('Concat', [g.i64([1, 1]), textImageRows, g.i64([1])], { axis: attr.int(0) })]);
+    const pads = g.op('Concat', [g.i64([0, 0, 0]), textImageRows, g.i64([0, 0]), refRows, g.i64([0])], { axis: attr.int(0) });
+    return g.op('Add', [bias, g.op('Pad', [rowsTI, pads])]);
+  }
+
+  /** Final adaLN + projection + unpatchify of image tokens [B, N, D] -> [B, C, H, W]. */
+  unpatchify(img: string, condSilu: string, latents: string): string {
+    const g = this.g;
+    const { cfg } = this.p;
+    return g.scope('final', () => {
+      const [shift, scale] = this.chunks(this.linear(condSilu, this.p.finalMod, 'mod'), 2, 1);
+      const out = this.linear(this.modulate(img, shift!, scale!), this.p.finalOut, 'out');
+      const ps = cfg.patchSize;
+      const grid = g.op('Div', [sliceAxis(g, g.op('Shape', [latents]), g.i64([2]), g.i64([4]), 0), g.i64([ps, ps])]);
+      const shape = g.op('Concat', [g.i64([0, ps * ps * cfg.latentChannels]), grid], { axis: attr.int(0) });
+      const planes = g.op('Reshape', [g.op('Transpose', [out], { perm: attr.ints([0, 2, 1]) }), shape]);
+      return g.op('DepthToSpace', [planes], { blocksize: attr.int(ps), mode: attr.string('CRD') });
+    });
+  }
+
+  concat1(xs: string[]): string {
+    return this.g.op('Concat', xs, { axis: attr.int(1) });
+  }
+}
+
+const latentShape = (c: DitConfig) => ['batch', c.latentChannels, 'latent_height', 'latent_width'];
+
+/** Cached-mode reference pass: ref_latents [B, C, h, w], ref_pooled [B, P] -> ref_k, ref_v [layers, B, R, D]. */
+export function buildDitReference(p: DitParams, prec: PrecisionSpec, impl: AttentionImpl): IrGraph {
+  const e = new DitEmitter(p, prec, impl, 'dit_reference');
+  const { g, D } = e;
+  const { cfg } = p;
+  const latents = g.input('ref_latents', 'float32', latentShape(cfg));
+  const pooled = g.input('ref_pooled', 'float32', ['batch', cfg.pooledDim]);
+  const cond = emitSilu(g, g.op('Add', [e.timeEmbed(g.constF32([0])), e.pooledEmbed(pooled)]));
+  let x = e.tokens(latents, true);
+  const ks: string[] = [];
+  const vs: string[] = [];
+  p.blocks.forEach((b, l) =>
+    g.scope(`block${l}`, () => {
+      const s = e.qkv(x, b.image, cond, 1);
+      ks.push(g.op('Unsqueeze', [s.k, g.i64([0])]));
+      vs.push(g.op('Unsqueeze', [s.v, g.i64([0])]));
+      if (l < p.blocks.length - 1) x = e.finish(x, emitAttention(g, s.q, s.k, s.v, null, cfg.heads, D, impl), b.image, s.m);
+    }),
+  );
+  const kvShape = [cfg.layers, 'batch', 'ref_tokens', D];
+  g.output(ks.length > 1 ? g.op('Concat', ks, { axis: attr.int(0) }) : ks[0]!, 'ref_k', 'float32', kvShape);
+  g.output(vs.length > 1 ? g.op('Concat', vs, { axis: attr.int(0) }) : vs[0]!, 'ref_v', 'float32', kvShape);
+  return g.build();
+}
+
+/** One step, cached or full reference mode (see the file comment). */
+export function buildDitStep(p: DitParams, prec: PrecisionSpec, impl: AttentionImpl, mode: 'cached' | 'full'): IrGraph {
+  const e = new DitEmitter(p, prec, impl, mode === 'cached' ? 'dit_step' : 'dit_step_full');
+  const { g, D } = e;
+  const { cfg } = p;
+  const latents = g.input('latents', 'float32', latentShape(cfg));
+  const timestep = g.input('timestep', 'float32', ['batch']);
+  const text = g.input('text_embeddings', 'float32', ['batch', 'text_tokens', cfg.textDim]);
+  const pooled = g.input('pooled', 'float32', ['batch', cfg.pooledDim]);
+  let refK = '';
+  let refV = '';
+  let refLatents = '';
+  let refPooled = '';
+  if (mode === 'cached') {
+    refK = g.input('ref_k', 'float32', [cfg.layers, 'batch', 'ref_tokens', D]);
+    refV = g.input('ref_v', 'float32', [cfg.layers, 'batch', 'ref_tokens', D]);
+  } else {
+    refLatents = g.input('ref_latents', 'float32', ['batch', 'refs', cfg.latentChannels, 'latent_height', 'latent_width']);
+    refPooled = g.input('ref_pooled', 'float32', ['batch', 'refs', cfg.pooledDim]);
+  }
+  const bias = g.input('attention_bias', 'float32', mode === 'cached' ? ['batch', 1, 'query_tokens', 'key_tokens'] : ['batch', 1, 'all_tokens', 'all_tokens']);
+  const refLayerBias = g.input('ref_layer_bias', 'float32', [cfg.layers, 'batch', 'ref_tokens']);
+
+  const cond = emitSilu(g, g.op('Add', [e.timeEmbed(timestep), e.pooledEmbed(pooled)]));
+  let img = e.tokens(latents, false);
+  let txt = e.linear(text, p.context, 'context_embed');
+  const M = dimOf(g, txt, 1);
+  const MN = g.op('Add', [M, dimOf(g, img, 1)]);
+
+  // Full mode: references as live tokens [B, K, Rimg, D] with per-reference conditioning [B, K, 1, D].
+  let refs = '';
+  let refCond = '';
+  let refShape4 = '';
+  if (mode === 'full') {
+    const shp = g.op('Shape', [refLatents]);
+    const flat = g.op('Reshape', [refLatents, g.op('Concat', [g.i64([-1]), sliceAxis(g, shp, g.i64([2]), g.i64([5]), 0)], { axis: attr.int(0) })]);
+    refShape4 = g.op('Concat', [sliceAxis(g, shp, g.i64([0]), g.i64([2]), 0), g.i64([-1, D])], { axis: attr.int(0) });
+    refs = g.op('Reshape', [e.tokens(flat, true), refShape4]);
+    refCond = emitSilu(g, g.op('Add', [e.timeEmbed(g.constF32([0])), e.pooledEmbed(refPooled)]));
+  }
+  const refRows = mode === 'full' ? g.op('Sub', [dimOf(g, bias, 2), MN]) : g.i64([0]);
+  const toSeq = (x4: string) => g.op('Reshape', [x4, g.i64([0, -1, D])]);
+
+  p.blocks.forEach((b, l) =>
+    g.scope(`block${l}`, () => {
+      const t = g.scope('text', () => e.qkv(txt, b.text, cond, 1));
+      const i = g.scope('image', () => e.qkv(img, b.image, cond, 1));
+      const r = mode === 'full' ? g.scope('ref', () => e.qkv(refs, b.image, refCond, 2)) : null;
+      const layerK = (kv: string) => g.op('Gather', [kv, g.i64([l], [])], { axis: attr.int(0) });
+      const q = e.concat1(r ? [t.q, i.q, toSeq(r.q)] : [t.q, i.q]);
+      const k = e.concat1(r ? [t.k, i.k, toSeq(r.k)] : [t.k, i.k, layerK(refK)]);
+      const v = e.concat1(r ? [t.v, i.v, toSeq(r.v)] : [t.v, i.v, layerK(refV)]);
+      const o = emitAttention(g, q, k, v, e.layerBias(bias, refLayerBias, l, MN, refRows), cfg.heads, D, impl);
+      const oText = sliceAxis(g, o, g.i64([0]), M, 1);
+      const oImage = sliceAxis(g, o, M, MN, 1);
+      txt = g.scope('text', () => e.finish(txt, oText, b.text, t.m));
+      img = g.scope('image', () => e.finish(img, oImage, b.image, i.m));
+      if (r) {
+        const oRef = g.op('Reshape', [sliceAxis(g, o, MN, g.i64([Number.MAX_SAFE_INTEGER]), 1), refShape4]);
+        refs = g.scope('ref', () => e.finish(refs, oRef, b.image, r.m));
+      }
+    }),
+  );
+  g.output(e.unpatchify(img, cond, latents), 'velocity', 'float32', latentShape(cfg));
+  return g.build();
+}

@@ -1,0 +1,145 @@
+/** Builds a whole model pack (manifest + files) from a config. No DOM, no Node APIs. */
+import { parseManifest, sha256, type GraphRole, type PackManifest } from '../pack/manifest';
+import type { IrGraph } from './ir';
+import { buildDitReference, buildDitStep, makeDitParams, type DitConfig, type DitParams } from './models/dit';
+import { buildTextEncoder, makeTextParams, type TextConfig, type TextParams } from './models/text';
+import { buildVaeDecoder, buildVaeEncoder, makeVaeParams, VAE_DOWNSAMPLE, type VaeConfig, type VaeParams } from './models/vae';
+import type { AttentionImpl, PrecisionSpec } from './nn';
+import { Rng } from './params';
+import { serializeModel } from './serialize';
+import { buildTokenizerJson, SPECIAL_TOKENS } from './tokenizer';
+
+export interface PackBuildConfig {
+  name: string;
+  version: string;
+  description: string;
+  trained: boolean;
+  seed: number;
+  precision: PrecisionSpec;
+  /** Attention variants to build; the first must be 'decomposed'. */
+  attention: AttentionImpl[];
+  dit: DitConfig;
+  vae: VaeConfig;
+  text: Omit<TextConfig, 'vocabSize'>;
+  words: string[];
+  placeholders: string[];
+  resolutions: { width: number; height: number }[];
+  defaultResolution: { width: number; height: number };
+  scheduler: PackManifest['scheduler'];
+  guidance: PackManifest['guidance'];
+  tokens: PackManifest['tokens'];
+  attentionBiasMin: number;
+}
+
+export interface ModelParams {
+  dit: DitParams;
+  vae: VaeParams;
+  text: TextParams;
+  tokenizerJson: string;
+}
+
+export function makeModelParams(cfg: PackBuildConfig): ModelParams {
+  const rng = new Rng(cfg.seed);
+  const tok = buildTokenizerJson({ words: cfg.words, placeholders: cfg.placeholders });
+  return {
+    dit: makeDitParams(rng, cfg.dit),
+    vae: makeVaeParams(rng, cfg.vae),
+    text: makeTextParams(rng, { ...cfg.text, vocabSize: tok.vocabSize }),
+    tokenizerJson: tok.json,
+  };
+}
+
+export interface BuiltGraph {
+  role: GraphRole;
+  attention: 'none' | AttentionImpl;
+  graph: IrGraph;
+}
+
+/** Every graph of a pack at one precision, for each attention variant. */
+export function buildPackGraphs(m: ModelParams, prec: PrecisionSpec, impls: AttentionImpl[]): BuiltGraph[] {
+  const out: BuiltGraph[] = [
+    { role: 'vae_encoder', attention: 'none', graph: buildVaeEncoder(m.vae, prec) },
+    { role: 'vae_decoder', attention: 'none', graph: buildVaeDecoder(m.vae, prec) },
+  ];
+  for (const impl of impls) {
+    out.push(
+      { role: 'text_encoder', attention: impl, graph: buildTextEncoder(m.text, prec, impl) },
+      { role: 'dit_reference', attention: impl, graph: buildDitReference(m.dit, prec, impl) },
+      { role: 'dit_step', attention: impl, graph: buildDitStep(m.dit, prec, impl, 'cached') },
+      { role: 'dit_step_full', attention: impl, graph: buildDitStep(m.dit, prec, impl, 'full') },
+    );
+  }
+  return out;
+}
+
+export function graphFileName(b: Pick<BuiltGraph, 'role' | 'attention'>): string {
+  return b.attention === 'mha' ? `${b.role}.mha.onnx` : `${b.role}.onnx`;
+}
+
+const OPSET = 17;
+
+export async function buildPack(cfg: PackBuildConfig): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
+  if (cfg.attention[0] !== 'decomposed') throw new Error('the first attention variant must be decomposed');
+  const params = makeModelParams(cfg);
+  const files = new Map<string, Uint8Array>();
+  const tokenizerBytes = new TextEncoder().encode(params.tokenizerJson);
+  files.set('tokenizer.json', tokenizerBytes);
+  const graphs = [];
+  for (const b of buildPackGraphs(params, cfg.precision, cfg.attention)) {
+    const file = graphFileName(b);
+    const bytes = serializeModel(b.graph);
+    files.set(file, bytes);
+    const hasConv = b.role === 'vae_encoder' || b.role === 'vae_decoder' || b.role.startsWith('dit');
+    graphs.push({
+      role: b.role,
+      attention: b.attention,
+      file,
+      bytes: bytes.byteLength,
+      sha256: await sha256(bytes),
+      opset: OPSET,
+      precision: {
+        matmul: b.role.startsWith('vae') ? ('fp32' as const) : cfg.precision.matmul,
+        conv: hasConv ? cfg.precision.conv : ('fp32' as const),
+        ...(cfg.precision.matmul === 'int4' && !b.role.startsWith('vae') ? { blockSize: cfg.precision.blockSize } : {}),
+      },
+      inputs: b.graph.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })),
+      outputs: b.graph.outputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })),
+    });
+  }
+  const manifest = parseManifest({
+    format: 'subject-studio-pack',
+    formatVersion: 1,
+    name: cfg.name,
+    version: cfg.version,
+    description: cfg.description,
+    trained: cfg.trained,
+    family: 'mmdit',
+    latent: { channels: cfg.dit.latentChannels, downsample: VAE_DOWNSAMPLE },
+    transformer: {
+      hiddenSize: cfg.dit.dim,
+      heads: cfg.dit.heads,
+      layers: cfg.dit.layers,
+      patchSize: cfg.dit.patchSize,
+      textDim: cfg.dit.textDim,
+      pooledDim: cfg.dit.pooledDim,
+      maxGrid: cfg.dit.maxGrid,
+    },
+    resolutions: cfg.resolutions,
+    defaultResolution: cfg.defaultResolution,
+    tokens: cfg.tokens,
+    scheduler: cfg.scheduler,
+    guidance: cfg.guidance,
+    attentionBiasMin: cfg.attentionBiasMin,
+    tokenizer: {
+      file: 'tokenizer.json',
+      bytes: tokenizerBytes.byteLength,
+      sha256: await sha256(tokenizerBytes),
+      bos: SPECIAL_TOKENS.bos,
+      eos: SPECIAL_TOKENS.eos,
+      pad: SPECIAL_TOKENS.pad,
+      placeholders: cfg.placeholders,
+    },
+    graphs,
+  });
+  return { manifest, files };
+}
