@@ -21,6 +21,9 @@ export interface VaeParams {
 /** The downsampling factor of this VAE: three stride-2 stages. */
 export const VAE_DOWNSAMPLE = 8;
 
+/** Init gain that keeps activations near unit scale through SiLU layers (untrained weights). */
+const G = 1.5;
+
 export function makeVaeParams(rng: Rng, cfg: VaeConfig): VaeParams {
   const [e0, e1, e2] = cfg.encoderChannels;
   const [d0, d1, d2, d3] = cfg.decoderChannels;
@@ -29,18 +32,18 @@ export function makeVaeParams(rng: Rng, cfg: VaeConfig): VaeParams {
   return {
     cfg,
     encoder: [
-      conv2d(r.fork('enc0'), 3, e0, 3),
-      conv2d(r.fork('enc1'), e0, e1, 3, 2),
-      conv2d(r.fork('enc2'), e1, e2, 3, 2),
-      conv2d(r.fork('enc3'), e2, e2, 3, 2),
-      conv2d(r.fork('enc_out'), e2, C, 1, 1, 0),
+      conv2d(r.fork('enc0'), 3, e0, 3, 1, 1, G),
+      conv2d(r.fork('enc1'), e0, e1, 3, 2, 1, G),
+      conv2d(r.fork('enc2'), e1, e2, 3, 2, 1, G),
+      conv2d(r.fork('enc3'), e2, e2, 3, 2, 1, G),
+      conv2d(r.fork('enc_out'), e2, C, 1, 1, 0, G),
     ],
     decoder: [
-      conv2d(r.fork('dec_in'), C, d0, 3),
-      conv2d(r.fork('dec_up0'), d0, d1, 3),
-      conv2d(r.fork('dec_up1'), d1, d2, 3),
-      conv2d(r.fork('dec_up2'), d2, d3, 3),
-      conv2d(r.fork('dec_out'), d3, 3, 3),
+      conv2d(r.fork('dec_in'), C, d0, 3, 1, 1, G),
+      conv2d(r.fork('dec_up0'), d0, d1, 3, 1, 1, G),
+      conv2d(r.fork('dec_up1'), d1, d2, 3, 1, 1, G),
+      conv2d(r.fork('dec_up2'), d2, d3, 3, 1, 1, G),
+      conv2d(r.fork('dec_out'), d3, 3, 3, 1, 1, G),
     ],
   };
 }
