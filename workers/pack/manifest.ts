@@ -97,7 +97,7 @@ const fileName = z
   .string()
   .min(1)
   .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'must be a relative path of plain names (no "..", no leading "/")')
-  .refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
+  .refine((p) => !p.split('/').some((seg) => seg === '.' || seg === '..'), 'must not contain "." or ".." segments');
 
 const fileRef = z.object({
   file: fileName,
@@ -120,7 +120,12 @@ const precision = z.object({
   /** Convolutions: fp32 or int8 per output channel. */
   conv: z.enum(['fp32', 'int8']),
   /** Block size of int4 weights. */
-  blockSize: z.number().int().min(16).optional(),
+  blockSize: z
+    .number()
+    .int()
+    .min(16)
+    .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
+    .optional(),
 });
 export type Precision = z.infer<typeof precision>;
 
@@ -192,14 +197,14 @@ const rankOf = (t: TensorSpec) => t.shape.length;
 
 function checkContracts(m: PackManifest, ctx: z.RefinementCtx): void {
   const tf = m.transformer;
-  for (const r of [...m.resolutions, m.defaultResolution]) {
+  m.resolutions.forEach((r, i) => {
     const cell = m.latent.downsample * tf.patchSize;
     if (r.width % cell !== 0 || r.height % cell !== 0) {
-      ctx.addIssue({ code: 'custom', path: ['resolutions'], message: `resolution ${r.width}x${r.height} is not a multiple of downsample*patchSize = ${cell}` });
+      ctx.addIssue({ code: 'custom', path: ['resolutions', i], message: `resolution ${r.width}x${r.height} is not a multiple of downsample*patchSize = ${cell}` });
     } else if (r.width / cell > tf.maxGrid.width || r.height / cell > tf.maxGrid.height) {
-      ctx.addIssue({ code: 'custom', path: ['resolutions'], message: `resolution ${r.width}x${r.height} exceeds the positional table (maxGrid ${tf.maxGrid.width}x${tf.maxGrid.height} patches)` });
+      ctx.addIssue({ code: 'custom', path: ['resolutions', i], message: `resolution ${r.width}x${r.height} exceeds the positional table (maxGrid ${tf.maxGrid.width}x${tf.maxGrid.height} patches)` });
     }
-  }
+  });
   if (!m.resolutions.some((r) => r.width === m.defaultResolution.width && r.height === m.defaultResolution.height)) {
     ctx.addIssue({ code: 'custom', path: ['defaultResolution'], message: 'defaultResolution must be one of resolutions' });
   }
@@ -213,6 +218,11 @@ function checkContracts(m: PackManifest, ctx: z.RefinementCtx): void {
     files.add(g.file);
     const contract = ROLE_CONTRACTS[g.role];
     for (const side of ['inputs', 'outputs'] as const) {
+      const seen = new Set<string>();
+      for (const t of g[side]) {
+        if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: ['graphs', gi, side], message: `${where}: ${side === 'inputs' ? 'input' : 'output'} "${t.name}" listed twice` });
+        seen.add(t.name);
+      }
       const have = new Map(g[side].map((t) => [t.name, t]));
       for (const need of contract[side]) {
         const t = have.get(need.name);
@@ -284,6 +294,9 @@ export function parseManifest(input: unknown): PackManifest {
   const v = value as Record<string, unknown>;
   if (v.format !== PACK_FORMAT) {
     throw new ManifestError([`"format" must be "${PACK_FORMAT}" (got ${JSON.stringify(v.format)}): this is not a Subject Studio model pack`]);
+  }
+  if (v.formatVersion === undefined) {
+    throw new ManifestError([`manifest.json has no "formatVersion"; this studio reads version ${SUPPORTED_FORMAT_VERSIONS.join(', ')}`]);
   }
   if (!(SUPPORTED_FORMAT_VERSIONS as readonly unknown[]).includes(v.formatVersion)) {
     throw new ManifestError([
