@@ -1,0 +1,465 @@
+/**
+ * The generation pipeline (METHOD.md): text encodings, reference K/V (cached
+ * by content), the attention plan, the batched cross-guidance sampler and the
+ * VAE decode. Runs wherever onnxruntime-web runs: the engine worker, and Node
+ * for tests and the benchmark. Sessions come from a SessionProvider.
+ */
+import * as ort from 'onnxruntime-web';
+import type { AttentionKind, GraphRole, PackManifest } from '../pack/manifest';
+import { planAttention, type AttentionPlan, type PlanSubject } from './attentionPlan';
+import type { GenerateProgress, PreviewImage } from './progress';
+import { droppedSteps, flowSigmas, gaussianNoise, guidanceWeights, type DropSchedule } from './schedule';
+
+export interface SessionProvider {
+  get(role: GraphRole, attention: AttentionKind): Promise<ort.InferenceSession>;
+}
+
+/** A tokenized prompt: ids padded to the encoder length, and each subject's concept token positions. */
+export interface TokenizedPrompt {
+  ids: number[];
+  concepts: { subject: string; positions: number[] }[];
+}
+
+export interface EngineContext {
+  packId: string;
+  manifest: PackManifest;
+  sessions: SessionProvider;
+  /** Attention variant to use per role (from the conformance probe). */
+  attention: (role: GraphRole) => AttentionKind;
+  tokenize: (prompt: string, subjects: { name: string; placeholder: string; classWord: string }[]) => TokenizedPrompt;
+}
+
+/** One reference token set: an image (or one frequency band of it) prepared at the generation size. */
+export interface PreparedReference {
+  /** Content key: image hash, mask hash, mask settings, band, resolution. */
+  key: string;
+  /** [3, H, W] planar RGB in [-1, 1], background already filled. */
+  rgb: Float32Array;
+  /** The processed mask on the token grid, [R]; null = all ones. */
+  tokenMask: Float32Array | null;
+  /** Band weight (gamma_orig / gamma_low / gamma_high), multiplies the subject's gamma. */
+  gammaScale: number;
+}
+
+export interface SubjectSpec {
+  name: string;
+  classWord: string;
+  placeholder: string;
+  gamma: number;
+  references: PreparedReference[];
+  layerStart?: number;
+  stepWindow?: [number, number];
+  targetRegion?: Float32Array | null;
+}
+
+export interface GenerateRequest {
+  prompt: string;
+  negativePrompt: string;
+  subjects: SubjectSpec[];
+  width: number;
+  height: number;
+  steps: number;
+  seed: number;
+  textGuidance: number;
+  refGuidance: number;
+  dropRatio: number;
+  dropSchedule: DropSchedule;
+  refMode: 'cached' | 'full';
+  /** Full mode only: references attend to text and image (default true). */
+  refsSeeContext?: boolean;
+  /** Send a preview every this many steps (0 = never). */
+  previewEvery: number;
+}
+
+export interface GenerateResult {
+  width: number;
+  height: number;
+  /** RGBA bytes. */
+  rgba: Uint8ClampedArray;
+  /** Final latents [C, h, w] (for tests and debugging). */
+  latents: Float32Array;
+  timings: { totalMs: number; sessionMs: number; steps: number; stepMs: number[] };
+}
+
+export class CancelledError extends Error {
+  constructor(readonly atStep: number) {
+    super(`cancelled at step ${atStep}`);
+    this.name = 'CancelledError';
+  }
+}
+
+interface TextEncoding {
+  embeddings: Float32Array;
+  pooled: Float32Array;
+}
+
+interface ReferenceKV {
+  /** [layers, R, D]. */
+  k: Float32Array;
+  v: Float32Array;
+  tokens: number;
+}
+
+const MAX_TEXT_CACHE = 64;
+
+function now(): number {
+  return globalThis.performance?.now() ?? Date.now();
+}
+
+export class Engine {
+  private readonly textCache = new Map<string, TextEncoding>();
+  private readonly latentCache = new Map<string, Float32Array>();
+  private readonly kvCache = new Map<string, ReferenceKV>();
+  /** Milliseconds spent inside session.run since the last reset. */
+  sessionMs = 0;
+
+  constructor(readonly ctx: EngineContext) {}
+
+  private get m(): PackManifest {
+    return this.ctx.manifest;
+  }
+
+  cacheSizes(): { text: number; latents: number; referenceKV: number } {
+    return { text: this.textCache.size, latents: this.latentCache.size, referenceKV: this.kvCache.size };
+  }
+
+  clearCaches(): void {
+    this.textCache.clear();
+    this.latentCache.clear();
+    this.kvCache.clear();
+  }
+
+  private async run(role: GraphRole, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+    const session = await this.ctx.sessions.get(role, this.ctx.attention(role));
+    const t0 = now();
+    try {
+      return await session.run(feeds);
+    } finally {
+      this.sessionMs += now() - t0;
+    }
+  }
+
+  private static async read(t: ort.Tensor): Promise<Float32Array> {
+    const data = (await t.getData(true)) as Float32Array;
+    return data;
+  }
+
+  /** Encodes tokenized text, cached by (pack, ids). */
+  async encodeIds(ids: number[]): Promise<TextEncoding> {
+    const key = `${this.ctx.packId}\u0000${ids.join(',')}`;
+    const hit = this.textCache.get(key);
+    if (hit) {
+      // Refresh its place in the LRU order.
+      this.textCache.delete(key);
+      this.textCache.set(key, hit);
+      return hit;
+    }
+    const out = await this.run('text_encoder', {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, ids.length]),
+    });
+    const enc = { embeddings: await Engine.read(out.text_embeddings!), pooled: await Engine.read(out.pooled!) };
+    this.textCache.set(key, enc);
+    if (this.textCache.size > MAX_TEXT_CACHE) this.textCache.delete(this.textCache.keys().next().value!);
+    return enc;
+  }
+
+  async encodeText(prompt: string, subjects: SubjectSpec[] = []): Promise<TextEncoding & TokenizedPrompt> {
+    const tok = this.ctx.tokenize(prompt, subjects);
+    return { ...tok, ...(await this.encodeIds(tok.ids)) };
+  }
+
+  /** The subject's own reference prompt (EqDiff's ref_prompt): what the reference pass is conditioned on. */
+  static referencePrompt(classWord: string): string {
+    return `a photo of a ${classWord}`.trim();
+  }
+
+  private latentDims(width: number, height: number): [number, number, number] {
+    const { channels, downsample } = this.m.latent;
+    return [channels, height / downsample, width / downsample];
+  }
+
+  /** VAE-encodes a prepared reference, cached by its key. */
+  async referenceLatents(ref: Pick<PreparedReference, 'key' | 'rgb'>, width: number, height: number): Promise<Float32Array> {
+    const key = `${this.ctx.packId}|${ref.key}|${width}x${height}`;
+    const hit = this.latentCache.get(key);
+    if (hit) return hit;
+    const out = await this.run('vae_encoder', { image: new ort.Tensor('float32', ref.rgb, [1, 3, height, width]) });
+    const lat = await Engine.read(out.latent!);
+    this.latentCache.set(key, lat);
+    return lat;
+  }
+
+  /** Per-layer reference K/V of one reference (cached mode), keyed by content, reference prompt and size. */
+  async referenceKV(ref: Pick<PreparedReference, 'key' | 'rgb'>, classWord: string, width: number, height: number): Promise<ReferenceKV> {
+    const refPrompt = Engine.referencePrompt(classWord);
+    const key = `${this.ctx.packId}|${ref.key}|${refPrompt}|${width}x${height}`;
+    const hit = this.kvCache.get(key);
+    if (hit) return hit;
+    const pooled = (await this.encodeText(refPrompt)).pooled;
+    const lat = await this.referenceLatents(ref, width, height);
+    const [C, h, w] = this.latentDims(width, height);
+    const out = await this.run('dit_reference', {
+      ref_latents: new ort.Tensor('float32', lat, [1, C, h, w]),
+      ref_pooled: new ort.Tensor('float32', pooled, [1, pooled.length]),
+    });
+    const k = await Engine.read(out.ref_k!);
+    const kv = { k, v: await Engine.read(out.ref_v!), tokens: out.ref_k!.dims[2]! };
+    this.kvCache.set(key, kv);
+    return kv;
+  }
+
+  /** The all-black reference used for dropping (AlignGen), cached like any reference. */
+  blackReference(width: number, height: number): Pick<PreparedReference, 'key' | 'rgb'> {
+    return { key: `black:${width}x${height}`, rgb: new Float32Array(3 * width * height).fill(-1) };
+  }
+
+  private validate(req: GenerateRequest): void {
+    const ok = this.m.resolutions.some((r) => r.width === req.width && r.height === req.height);
+    if (!ok) throw new Error(`size ${req.width}x${req.height} is not one this pack supports (${this.m.resolutions.map((r) => `${r.width}x${r.height}`).join(', ')})`);
+    if (!Number.isInteger(req.steps) || req.steps < 1 || req.steps > 200) throw new Error(`steps must be an integer in [1, 200], got ${req.steps}`);
+    if (req.subjects.length > this.m.tokens.maxSubjects) throw new Error(`at most ${this.m.tokens.maxSubjects} subjects, got ${req.subjects.length}`);
+    for (const s of req.subjects) {
+      if (!(s.gamma >= 0)) throw new Error(`subject @${s.name}: strength must be >= 0`);
+      const images = new Set(s.references.map((r) => r.key.split('#band')[0]));
+      if (images.size > this.m.tokens.maxReferencesPerSubject) throw new Error(`subject @${s.name}: at most ${this.m.tokens.maxReferencesPerSubject} reference images`);
+    }
+  }
+
+  /**
+   * One image. Progress events end with exactly one of done / error /
+   * cancelled; cancellation (via `signal`) takes effect between steps.
+   */
+  async generate(req: GenerateRequest, onProgress: (p: GenerateProgress) => void = () => {}, signal?: AbortSignal): Promise<GenerateResult> {
+    const t0 = now();
+    const session0 = this.sessionMs;
+    let step = 0;
+    try {
+      const result = await this.generateInner(req, onProgress, signal, (s) => (step = s));
+      result.timings.totalMs = now() - t0;
+      result.timings.sessionMs = this.sessionMs - session0;
+      onProgress({ kind: 'done', elapsedMs: result.timings.totalMs });
+      return result;
+    } catch (e) {
+      if (e instanceof CancelledError) onProgress({ kind: 'cancelled', atStep: step });
+      else onProgress({ kind: 'error', message: (e as Error).message });
+      throw e;
+    }
+  }
+
+  private async generateInner(
+    req: GenerateRequest,
+    onProgress: (p: GenerateProgress) => void,
+    signal: AbortSignal | undefined,
+    setStep: (s: number) => void,
+  ): Promise<GenerateResult> {
+    this.validate(req);
+    const checkCancel = (atStep: number) => {
+      if (signal?.aborted) throw new CancelledError(atStep);
+    };
+    checkCancel(0);
+    const { width, height } = req;
+    const [C, h, w] = this.latentDims(width, height);
+    const tf = this.m.transformer;
+    const L = tf.layers;
+    const D = tf.hiddenSize;
+    const N = (h / tf.patchSize) * (w / tf.patchSize);
+    const biasMin = this.m.attentionBiasMin;
+
+    onProgress({ kind: 'encoding', what: 'text', done: 0, total: 2 });
+    const cond = await this.encodeText(req.prompt, req.subjects);
+    const uncond = await this.encodeText(req.negativePrompt, []);
+    onProgress({ kind: 'encoding', what: 'text', done: 2, total: 2 });
+    const M = cond.ids.length;
+
+    const withRefs = req.subjects.some((s) => s.references.length > 0);
+    const mode = withRefs ? req.refMode : 'cached';
+    const planSubjects = (concepts: boolean): PlanSubject[] =>
+      req.subjects.map((s) => ({
+        gamma: s.gamma,
+        refSets: s.references.map((r) => ({ tokens: N, gammaScale: r.gammaScale, mask: r.tokenMask })),
+        conceptPositions: concepts ? cond.concepts.filter((c) => c.subject === s.name).flatMap((c) => c.positions) : [],
+        targetRegion: s.targetRegion ?? null,
+        layerStart: s.layerStart,
+        stepWindow: s.stepWindow,
+      }));
+    const hasStepWindows = req.subjects.some((s) => s.stepWindow);
+    const plans = (stepFraction?: number): { cond: AttentionPlan; uncond: AttentionPlan } => {
+      const base = { textTokens: M, imageTokens: N, mode, refsSeeContext: req.refsSeeContext, layers: L, biasMin, stepFraction } as const;
+      return { cond: planAttention({ ...base, subjects: planSubjects(true) }), uncond: planAttention({ ...base, subjects: planSubjects(false) }) };
+    };
+    let plan = plans(hasStepWindows ? 0 : undefined);
+    const R = plan.cond.refTokens;
+
+    // Reference inputs, real and black (dropped), concatenated in plan order.
+    const totalRefs = req.subjects.reduce((n, s) => n + s.references.length, 0);
+    let real: { k: Float32Array; v: Float32Array } | { latents: Float32Array; pooled: Float32Array } | null = null;
+    let black: typeof real = null;
+    if (withRefs) {
+      onProgress({ kind: 'encoding', what: 'references', done: 0, total: totalRefs });
+      const blackImg = this.blackReference(width, height);
+      if (mode === 'cached') {
+        const realK = new Float32Array(L * R * D);
+        const realV = new Float32Array(L * R * D);
+        const blackK = new Float32Array(L * R * D);
+        const blackV = new Float32Array(L * R * D);
+        let off = 0;
+        let done = 0;
+        for (const s of req.subjects) {
+          const kvBlack = await this.referenceKV(blackImg, s.classWord, width, height);
+          for (const r of s.references) {
+            checkCancel(0);
+            const kv = await this.referenceKV(r, s.classWord, width, height);
+            for (let l = 0; l < L; l++) {
+              realK.set(kv.k.subarray(l * N * D, (l + 1) * N * D), (l * R + off) * D);
+              realV.set(kv.v.subarray(l * N * D, (l + 1) * N * D), (l * R + off) * D);
+              blackK.set(kvBlack.k.subarray(l * N * D, (l + 1) * N * D), (l * R + off) * D);
+              blackV.set(kvBlack.v.subarray(l * N * D, (l + 1) * N * D), (l * R + off) * D);
+            }
+            off += N;
+            onProgress({ kind: 'encoding', what: 'references', done: ++done, total: totalRefs });
+          }
+        }
+        real = { k: realK, v: realV };
+        black = { k: blackK, v: blackV };
+      } else {
+        const per = C * h * w;
+        const P = tf.pooledDim;
+        const realL = new Float32Array(totalRefs * per);
+        const blackL = new Float32Array(totalRefs * per);
+        const pooled = new Float32Array(totalRefs * P);
+        const blackLat = await this.referenceLatents(blackImg, width, height);
+        let j = 0;
+        for (const s of req.subjects) {
+          const refPooled = (await this.encodeText(Engine.referencePrompt(s.classWord))).pooled;
+          for (const r of s.references) {
+            checkCancel(0);
+            realL.set(await this.referenceLatents(r, width, height), j * per);
+            blackL.set(blackLat, j * per);
+            pooled.set(refPooled, j * P);
+            onProgress({ kind: 'encoding', what: 'references', done: ++j, total: totalRefs });
+          }
+        }
+        real = { latents: realL, pooled };
+        black = { latents: blackL, pooled };
+      }
+    }
+
+    const sigmas = flowSigmas(req.steps, this.m.scheduler.shift);
+    const dropped = droppedSteps(req.steps, req.dropRatio, req.dropSchedule, req.seed);
+    const useRefBranch = withRefs && req.refGuidance !== 0;
+    const x = gaussianNoise(C * h * w, req.seed);
+    const stepMs: number[] = [];
+    const stepStart = now();
+
+    for (let i = 0; i < req.steps; i++) {
+      checkCancel(i);
+      const ts = now();
+      if (hasStepWindows) plan = plans(req.steps > 1 ? i / (req.steps - 1) : 0);
+      // Branches: [uncond + black ref, text + black ref, text + refs]; the third
+      // is skipped on dropped steps (it would equal the second).
+      const branches: 2 | 3 = useRefBranch && !dropped[i] ? 3 : 2;
+      const texts = [uncond, cond, cond].slice(0, branches);
+      const biases = [plan.uncond, plan.cond, plan.cond].slice(0, branches);
+      const refsFor = (b: number) => (b === 2 ? real : black);
+      const feeds: Record<string, ort.Tensor> = {
+        latents: new ort.Tensor('float32', repeat(x, branches), [branches, C, h, w]),
+        timestep: new ort.Tensor('float32', new Float32Array(branches).fill(1000 * sigmas[i]!), [branches]),
+        text_embeddings: new ort.Tensor('float32', concat(texts.map((t) => t.embeddings)), [branches, M, tf.textDim]),
+        pooled: new ort.Tensor('float32', concat(texts.map((t) => t.pooled)), [branches, tf.pooledDim]),
+        attention_bias: new ort.Tensor('float32', concat(biases.map((p) => p.bias)), [branches, 1, plan.cond.rows, plan.cond.cols]),
+        ref_layer_bias: new ort.Tensor('float32', interleaveLayers(biases.map((p) => p.layerBias), L, R), [L, branches, R]),
+      };
+      if (mode === 'cached') {
+        const kv = (b: number) => (refsFor(b) as { k: Float32Array; v: Float32Array } | null);
+        const zeros = new Float32Array(L * R * D);
+        feeds.ref_k = new ort.Tensor('float32', interleaveLayers(Array.from({ length: branches }, (_, b) => kv(b)?.k ?? zeros), L, R * D), [L, branches, R, D]);
+        feeds.ref_v = new ort.Tensor('float32', interleaveLayers(Array.from({ length: branches }, (_, b) => kv(b)?.v ?? zeros), L, R * D), [L, branches, R, D]);
+      } else {
+        const lp = (b: number) => refsFor(b) as { latents: Float32Array; pooled: Float32Array };
+        feeds.ref_latents = new ort.Tensor('float32', concat(Array.from({ length: branches }, (_, b) => lp(b).latents)), [branches, totalRefs, C, h, w]);
+        feeds.ref_pooled = new ort.Tensor('float32', concat(Array.from({ length: branches }, (_, b) => lp(b).pooled)), [branches, totalRefs, tf.pooledDim]);
+      }
+      const out = await this.run(mode === 'cached' ? 'dit_step' : 'dit_step_full', feeds);
+      const vel = await Engine.read(out.velocity!);
+      const wts = guidanceWeights(req.textGuidance, branches === 3 ? req.refGuidance : 0, branches);
+      const dSigma = sigmas[i + 1]! - sigmas[i]!;
+      const n = x.length;
+      for (let j = 0; j < n; j++) {
+        let v = 0;
+        for (let b = 0; b < branches; b++) v += wts[b]! * vel[b * n + j]!;
+        x[j] = x[j]! + dSigma * v;
+      }
+      for (const t of Object.values(out)) t.dispose();
+      stepMs.push(now() - ts);
+      setStep(i + 1);
+      const wantPreview = req.previewEvery > 0 && ((i + 1) % req.previewEvery === 0 || i + 1 === req.steps);
+      onProgress({ kind: 'step', step: i + 1, steps: req.steps, elapsedMs: now() - stepStart, preview: wantPreview ? latentPreview(x, C, h, w) : null });
+    }
+
+    checkCancel(req.steps);
+    onProgress({ kind: 'decoding' });
+    const out = await this.run('vae_decoder', { latent: new ort.Tensor('float32', x, [1, C, h, w]) });
+    const img = await Engine.read(out.image!);
+    return { width, height, rgba: planarToRgba(img, width, height), latents: x, timings: { totalMs: 0, sessionMs: 0, steps: req.steps, stepMs } };
+  }
+}
+
+function repeat(x: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(x.length * times);
+  for (let b = 0; b < times; b++) out.set(x, b * x.length);
+  return out;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** Per-branch [layers, X] arrays -> [layers, branches, X]. */
+function interleaveLayers(perBranch: Float32Array[], layers: number, x: number): Float32Array {
+  const B = perBranch.length;
+  const out = new Float32Array(layers * B * x);
+  for (let l = 0; l < layers; l++) for (let b = 0; b < B; b++) out.set(perBranch[b]!.subarray(l * x, (l + 1) * x), (l * B + b) * x);
+  return out;
+}
+
+/** [3, H, W] in [-1, 1] -> RGBA bytes. */
+export function planarToRgba(img: Float32Array, width: number, height: number): Uint8ClampedArray {
+  const n = width * height;
+  const out = new Uint8ClampedArray(n * 4);
+  for (let i = 0; i < n; i++) {
+    out[i * 4] = Math.round((img[i]! + 1) * 127.5);
+    out[i * 4 + 1] = Math.round((img[n + i]! + 1) * 127.5);
+    out[i * 4 + 2] = Math.round((img[2 * n + i]! + 1) * 127.5);
+    out[i * 4 + 3] = 255;
+  }
+  return out;
+}
+
+/**
+ * A low-cost preview: the first three latent channels (or fewer) as RGB,
+ * each normalised to its own range. No decoder run.
+ */
+export function latentPreview(x: Float32Array, C: number, h: number, w: number): PreviewImage {
+  const n = h * w;
+  const rgba = new Uint8ClampedArray(n * 4);
+  for (let c = 0; c < 3; c++) {
+    const ch = Math.min(c, C - 1);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = x[ch * n + i]!;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    const span = hi - lo || 1;
+    for (let i = 0; i < n; i++) rgba[i * 4 + c] = Math.round(((x[ch * n + i]! - lo) / span) * 255);
+  }
+  for (let i = 0; i < n; i++) rgba[i * 4 + 3] = 255;
+  return { width: w, height: h, rgba };
+}
