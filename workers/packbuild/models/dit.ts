@@ -290,11 +290,13 @@ export function buildDitStep(p: DitParams, prec: PrecisionSpec, impl: AttentionI
       const k = e.concat1(r ? [t.k, i.k, toSeq(r.k)] : [t.k, i.k, layerK(refK)]);
       const v = e.concat1(r ? [t.v, i.v, toSeq(r.v)] : [t.v, i.v, layerK(refV)]);
       const o = emitAttention(g, q, k, v, e.layerBias(bias, refLayerBias, l, MN, refRows), cfg.heads, D, impl);
-      const oText = sliceAxis(g, o, g.i64([0]), M, 1);
+      const oText = sliceAxis(g, o, g.i64([0]), M, 1); // unused after the last block
       const oImage = sliceAxis(g, o, M, MN, 1);
-      txt = g.scope('text', () => e.finish(txt, oText, b.text, t.m));
+      // After the last block only the image tokens are read (SD3's context_pre_only): skip the rest.
+      const last = l === p.blocks.length - 1;
+      if (!last) txt = g.scope('text', () => e.finish(txt, oText, b.text, t.m));
       img = g.scope('image', () => e.finish(img, oImage, b.image, i.m));
-      if (r) {
+      if (r && !last) {
         const oRef = g.op('Reshape', [sliceAxis(g, o, MN, g.i64([Number.MAX_SAFE_INTEGER]), 1), refShape4]);
         refs = g.scope('ref', () => e.finish(refs, oRef, b.image, r.m));
       }
