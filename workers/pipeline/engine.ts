@@ -93,6 +93,8 @@ interface TextEncoding {
   pooled: Float32Array;
 }
 
+type RefInputs = { k: Float32Array; v: Float32Array } | { latents: Float32Array; pooled: Float32Array };
+
 interface ReferenceKV {
   /** [layers, R, D]. */
   k: Float32Array;
@@ -213,6 +215,50 @@ export class Engine {
     return { key: `black:${width}x${height}`, rgb: new Float32Array(3 * width * height).fill(-1) };
   }
 
+  /** The step graph's inputs that do not change from step to step, for `branches` batched predictions. */
+  private stepStaticFeeds(
+    branches: 2 | 3,
+    a: {
+      uncond: TextEncoding;
+      cond: TextEncoding;
+      plan: { cond: AttentionPlan; uncond: AttentionPlan };
+      mode: 'cached' | 'full';
+      real: RefInputs | null;
+      black: RefInputs | null;
+      L: number;
+      R: number;
+      D: number;
+      C: number;
+      h: number;
+      w: number;
+      totalRefs: number;
+    },
+  ): Record<string, ort.Tensor> {
+    const tf = this.m.transformer;
+    const { L, R, D, C, h, w, plan } = a;
+    const texts = [a.uncond, a.cond, a.cond].slice(0, branches);
+    const biases = [plan.uncond, plan.cond, plan.cond].slice(0, branches);
+    // Branches 0 and 1 see the black (dropped) reference, branch 2 the real one.
+    const refsFor = (b: number) => (b === 2 ? a.real : a.black);
+    const feeds: Record<string, ort.Tensor> = {
+      text_embeddings: new ort.Tensor('float32', concat(texts.map((t) => t.embeddings)), [branches, texts[0]!.embeddings.length / tf.textDim, tf.textDim]),
+      pooled: new ort.Tensor('float32', concat(texts.map((t) => t.pooled)), [branches, tf.pooledDim]),
+      attention_bias: new ort.Tensor('float32', concat(biases.map((p) => p.bias)), [branches, 1, plan.cond.rows, plan.cond.cols]),
+      ref_layer_bias: new ort.Tensor('float32', interleaveLayers(biases.map((p) => p.layerBias), L, R), [L, branches, R]),
+    };
+    if (a.mode === 'cached') {
+      const zeros = new Float32Array(L * R * D);
+      const kv = (b: number) => refsFor(b) as { k: Float32Array; v: Float32Array } | null;
+      feeds.ref_k = new ort.Tensor('float32', interleaveLayers(Array.from({ length: branches }, (_, b) => kv(b)?.k ?? zeros), L, R * D), [L, branches, R, D]);
+      feeds.ref_v = new ort.Tensor('float32', interleaveLayers(Array.from({ length: branches }, (_, b) => kv(b)?.v ?? zeros), L, R * D), [L, branches, R, D]);
+    } else {
+      const lp = (b: number) => refsFor(b) as { latents: Float32Array; pooled: Float32Array };
+      feeds.ref_latents = new ort.Tensor('float32', concat(Array.from({ length: branches }, (_, b) => lp(b).latents)), [branches, a.totalRefs, C, h, w]);
+      feeds.ref_pooled = new ort.Tensor('float32', concat(Array.from({ length: branches }, (_, b) => lp(b).pooled)), [branches, a.totalRefs, tf.pooledDim]);
+    }
+    return feeds;
+  }
+
   private validate(req: GenerateRequest): void {
     const ok = this.m.resolutions.some((r) => r.width === req.width && r.height === req.height);
     if (!ok) throw new Error(`size ${req.width}x${req.height} is not one this pack supports (${this.m.resolutions.map((r) => `${r.width}x${r.height}`).join(', ')})`);
@@ -292,8 +338,8 @@ export class Engine {
 
     // Reference inputs, real and black (dropped), concatenated in plan order.
     const totalRefs = req.subjects.reduce((n, s) => n + s.references.length, 0);
-    let real: { k: Float32Array; v: Float32Array } | { latents: Float32Array; pooled: Float32Array } | null = null;
-    let black: typeof real = null;
+    let real: RefInputs | null = null;
+    let black: RefInputs | null = null;
     if (withRefs) {
       onProgress({ kind: 'encoding', what: 'references', done: 0, total: totalRefs });
       const blackImg = this.blackReference(width, height);
@@ -350,6 +396,7 @@ export class Engine {
     const x = gaussianNoise(C * h * w, req.seed);
     const stepMs: number[] = [];
     const stepStart = now();
+    const staticFeeds = new Map<number, Record<string, ort.Tensor>>();
 
     for (let i = 0; i < req.steps; i++) {
       checkCancel(i);
@@ -358,27 +405,18 @@ export class Engine {
       // Branches: [uncond + black ref, text + black ref, text + refs]; the third
       // is skipped on dropped steps (it would equal the second).
       const branches: 2 | 3 = useRefBranch && !dropped[i] ? 3 : 2;
-      const texts = [uncond, cond, cond].slice(0, branches);
-      const biases = [plan.uncond, plan.cond, plan.cond].slice(0, branches);
-      const refsFor = (b: number) => (b === 2 ? real : black);
+      // Everything but the latents and the timestep is the same at every step with
+      // the same branch count (unless step windows change the plan): build once.
+      let fixed = staticFeeds.get(branches);
+      if (!fixed || hasStepWindows) {
+        fixed = this.stepStaticFeeds(branches, { uncond, cond, plan, mode, real, black, L, R, D, C, h, w, totalRefs });
+        staticFeeds.set(branches, fixed);
+      }
       const feeds: Record<string, ort.Tensor> = {
+        ...fixed,
         latents: new ort.Tensor('float32', repeat(x, branches), [branches, C, h, w]),
         timestep: new ort.Tensor('float32', new Float32Array(branches).fill(1000 * sigmas[i]!), [branches]),
-        text_embeddings: new ort.Tensor('float32', concat(texts.map((t) => t.embeddings)), [branches, M, tf.textDim]),
-        pooled: new ort.Tensor('float32', concat(texts.map((t) => t.pooled)), [branches, tf.pooledDim]),
-        attention_bias: new ort.Tensor('float32', concat(biases.map((p) => p.bias)), [branches, 1, plan.cond.rows, plan.cond.cols]),
-        ref_layer_bias: new ort.Tensor('float32', interleaveLayers(biases.map((p) => p.layerBias), L, R), [L, branches, R]),
       };
-      if (mode === 'cached') {
-        const kv = (b: number) => (refsFor(b) as { k: Float32Array; v: Float32Array } | null);
-        const zeros = new Float32Array(L * R * D);
-        feeds.ref_k = new ort.Tensor('float32', interleaveLayers(Array.from({ length: branches }, (_, b) => kv(b)?.k ?? zeros), L, R * D), [L, branches, R, D]);
-        feeds.ref_v = new ort.Tensor('float32', interleaveLayers(Array.from({ length: branches }, (_, b) => kv(b)?.v ?? zeros), L, R * D), [L, branches, R, D]);
-      } else {
-        const lp = (b: number) => refsFor(b) as { latents: Float32Array; pooled: Float32Array };
-        feeds.ref_latents = new ort.Tensor('float32', concat(Array.from({ length: branches }, (_, b) => lp(b).latents)), [branches, totalRefs, C, h, w]);
-        feeds.ref_pooled = new ort.Tensor('float32', concat(Array.from({ length: branches }, (_, b) => lp(b).pooled)), [branches, totalRefs, tf.pooledDim]);
-      }
       const out = await this.run(mode === 'cached' ? 'dit_step' : 'dit_step_full', feeds);
       const vel = await Engine.read(out.velocity!);
       const wts = guidanceWeights(req.textGuidance, branches === 3 ? req.refGuidance : 0, branches);
@@ -390,6 +428,7 @@ export class Engine {
         x[j] = x[j]! + dSigma * v;
       }
       for (const t of Object.values(out)) t.dispose();
+      feeds.latents!.dispose();
       stepMs.push(now() - ts);
       setStep(i + 1);
       const wantPreview = req.previewEvery > 0 && ((i + 1) % req.previewEvery === 0 || i + 1 === req.steps);

@@ -181,13 +181,24 @@ class DitEmitter {
   /**
    * attention_bias + this layer's ref_layer_bias on the reference columns of
    * the text and image rows (rows of reference queries, in full mode, get none).
+   * The layer bias is padded to one row [B, 1, 1, L] and broadcast over rows,
+   * so a layer costs one small Pad and one Add (plus a row mask in full mode).
    */
-  layerBias(bias: string, refLayerBias: string, layer: number, textImageRows: string, refRows: string): string {
+  layerBias(bias: string, refLayerBias: string, layer: number, textImageCols: string, refRows: string | null): string {
     const g = this.g;
     const lb = g.op('Unsqueeze', [g.op('Gather', [refLayerBias, g.i64([layer], [])], { axis: attr.int(0) }), g.i64([1, 2])]);
-    const rowsTI = g.op('Expand', [lb, g.op('Concat', [g.i64([1, 1]), textImageRows, g.i64([1])], { axis: attr.int(0) })]);
-    const pads = g.op('Concat', [g.i64([0, 0, 0]), textImageRows, g.i64([0, 0]), refRows, g.i64([0])], { axis: attr.int(0) });
-    return g.op('Add', [bias, g.op('Pad', [rowsTI, pads])]);
+    const pads = g.op('Concat', [g.i64([0, 0, 0]), textImageCols, g.i64([0, 0, 0, 0])], { axis: attr.int(0) });
+    let cols = g.op('Pad', [lb, pads]);
+    if (refRows) cols = g.op('Mul', [cols, refRows]);
+    return g.op('Add', [bias, cols]);
+  }
+
+  /** Full mode: [1, 1, S, 1] with 1 on text/image rows and 0 on reference rows. */
+  textImageRowMask(textImageRows: string, refRows: string): string {
+    const g = this.g;
+    const ones = g.op('Expand', [g.constF32([1], [1, 1, 1, 1]), g.op('Concat', [g.i64([1, 1]), textImageRows, g.i64([1])], { axis: attr.int(0) })]);
+    const pads = g.op('Concat', [g.i64([0, 0, 0, 0, 0, 0]), refRows, g.i64([0])], { axis: attr.int(0) });
+    return g.op('Pad', [ones, pads]);
   }
 
   /** Final adaLN + projection + unpatchify of image tokens [B, N, D] -> [B, C, H, W]. */
@@ -277,7 +288,7 @@ export function buildDitStep(p: DitParams, prec: PrecisionSpec, impl: AttentionI
     refs = g.op('Reshape', [e.tokens(flat, true), refShape4]);
     refCond = emitSilu(g, g.op('Add', [e.timeEmbed(g.constF32([0])), e.pooledEmbed(refPooled)]));
   }
-  const refRows = mode === 'full' ? g.op('Sub', [dimOf(g, bias, 2), MN]) : g.i64([0]);
+  const rowMask = mode === 'full' ? e.textImageRowMask(MN, g.op('Sub', [dimOf(g, bias, 2), MN])) : null;
   const toSeq = (x4: string) => g.op('Reshape', [x4, g.i64([0, -1, D])]);
 
   p.blocks.forEach((b, l) =>
@@ -289,7 +300,7 @@ export function buildDitStep(p: DitParams, prec: PrecisionSpec, impl: AttentionI
       const q = e.concat1(r ? [t.q, i.q, toSeq(r.q)] : [t.q, i.q]);
       const k = e.concat1(r ? [t.k, i.k, toSeq(r.k)] : [t.k, i.k, layerK(refK)]);
       const v = e.concat1(r ? [t.v, i.v, toSeq(r.v)] : [t.v, i.v, layerK(refV)]);
-      const o = emitAttention(g, q, k, v, e.layerBias(bias, refLayerBias, l, MN, refRows), cfg.heads, D, impl);
+      const o = emitAttention(g, q, k, v, e.layerBias(bias, refLayerBias, l, MN, rowMask), cfg.heads, D, impl);
       const oText = sliceAxis(g, o, g.i64([0]), M, 1); // unused after the last block
       const oImage = sliceAxis(g, o, M, MN, 1);
       // After the last block only the image tokens are read (SD3's context_pre_only): skip the rest.
