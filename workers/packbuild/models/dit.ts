@@ -144,12 +144,11 @@ class DitEmitter {
     });
   }
 
-  /** The n chunks of a modulation [..., n*D] as [..., 1, D] each. */
+  /** The n chunks of a modulation [..., n*D] as [..., 1, D] each (one Unsqueeze and one Split). */
   chunks(mod: string, n: number, leadingDims: number): string[] {
     const g = this.g;
-    const shape = [...new Array<number>(leadingDims).fill(0), n, 1, this.D];
-    const r = g.op('Reshape', [mod, g.i64(shape)]);
-    return Array.from({ length: n }, (_, i) => g.op('Gather', [r, g.i64([i], [])], { axis: attr.int(leadingDims) }));
+    const row = g.op('Unsqueeze', [mod, g.i64([leadingDims])]);
+    return g.opN('Split', [row, g.i64(new Array<number>(n).fill(this.D))], n, { axis: attr.int(-1) });
   }
 
   modulate(x: string, shift: string, scale: string): string {
@@ -165,11 +164,13 @@ class DitEmitter {
     return this.linear(emitGelu(this.g, this.linear(x, s.mlp1, 'mlp1')), s.mlp2, 'mlp2');
   }
 
-  /** Modulation chunks, q, k, v of a stream's tokens. */
+  /** Modulation chunks, q, k, v of a stream's tokens (q, k and v from one fused projection). */
   qkv(x: string, s: StreamParams, condSilu: string, leadingDims: number) {
     const m = this.chunks(this.linear(condSilu, s.mod, 'mod'), 6, leadingDims);
     const n = this.modulate(x, m[0]!, m[1]!);
-    return { m, q: this.linear(n, s.q, 'q'), k: this.linear(n, s.k, 'k'), v: this.linear(n, s.v, 'v') };
+    const fused = this.linear(n, fuseColumns([s.q, s.k, s.v]), 'qkv');
+    const [q, k, v] = this.g.opN('Split', [fused, this.g.i64([this.D, this.D, this.D])], 3, { axis: attr.int(-1) });
+    return { m, q: q!, k: k!, v: v! };
   }
 
   /** Attention output rows for a stream -> gated residual + gated MLP. */
@@ -219,6 +220,32 @@ class DitEmitter {
   concat1(xs: string[]): string {
     return this.g.op('Concat', xs, { axis: attr.int(1) });
   }
+}
+
+const fused = new WeakMap<Linear, { parts: Linear[]; lin: Linear }>();
+
+/**
+ * Linears with the same input, concatenated along the output axis. Per-column
+ * int8 scales and per-column int4 blocks quantize a fused matrix exactly like
+ * its parts, so the reference forward can keep them separate.
+ */
+export function fuseColumns(parts: Linear[]): Linear {
+  const hit = fused.get(parts[0]!);
+  if (hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i])) return hit.lin;
+  const inF = parts[0]!.inF;
+  const outF = parts.reduce((n, p) => n + p.outF, 0);
+  const w = new Float32Array(inF * outF);
+  const b = new Float32Array(outF);
+  let col = 0;
+  for (const p of parts) {
+    if (p.inF !== inF) throw new Error('fused linears need the same input size');
+    for (let i = 0; i < inF; i++) w.set(p.w.subarray(i * p.outF, (i + 1) * p.outF), i * outF + col);
+    b.set(p.b, col);
+    col += p.outF;
+  }
+  const lin = { inF, outF, w, b };
+  fused.set(parts[0]!, { parts, lin });
+  return lin;
 }
 
 const latentShape = (c: DitConfig) => ['batch', c.latentChannels, 'latent_height', 'latent_width'];
