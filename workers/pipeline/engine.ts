@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-web';
 import type { AttentionKind, GraphRole, PackManifest } from '../pack/manifest';
 import { planAttention, type AttentionPlan, type PlanSubject } from './attentionPlan';
 import type { GenerateProgress, PreviewImage } from './progress';
+import { buildSamplerGraph } from './samplerGraph';
 import { droppedSteps, flowSigmas, gaussianNoise, guidanceWeights, type DropSchedule } from './schedule';
 
 export interface SessionProvider {
@@ -27,6 +28,10 @@ export interface EngineContext {
   /** Attention variant to use per role (from the conformance probe). */
   attention: (role: GraphRole) => AttentionKind;
   tokenize: (prompt: string, subjects: { name: string; placeholder: string; classWord: string }[]) => TokenizedPrompt;
+  /** A session for a graph the engine builds itself (the sampler step), on the engine's backend. */
+  createSession: (name: string, model: Uint8Array) => Promise<ort.InferenceSession>;
+  /** Makes input tensors. On WebGPU: upload once, so inputs fed at every step stay on the GPU. Default: CPU tensors. */
+  makeTensor?: (data: Float32Array, dims: number[]) => ort.Tensor;
 }
 
 /** One reference token set: an image (or one frequency band of it) prepared at the generation size. */
@@ -132,7 +137,10 @@ export class Engine {
   }
 
   private async run(role: GraphRole, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
-    const session = await this.ctx.sessions.get(role, this.ctx.attention(role));
+    return this.runSession(await this.ctx.sessions.get(role, this.ctx.attention(role)), feeds);
+  }
+
+  private async runSession(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
     const t0 = now();
     try {
       return await session.run(feeds);
@@ -141,9 +149,22 @@ export class Engine {
     }
   }
 
-  private static async read(t: ort.Tensor): Promise<Float32Array> {
-    const data = (await t.getData(true)) as Float32Array;
-    return data;
+  private samplerPromise: Promise<ort.InferenceSession> | null = null;
+
+  private samplerSession(): Promise<ort.InferenceSession> {
+    this.samplerPromise ??= this.ctx.createSession('sampler_step', buildSamplerGraph());
+    this.samplerPromise.catch(() => (this.samplerPromise = null));
+    return this.samplerPromise;
+  }
+
+  /** An input tensor; on WebGPU the context uploads it, so one fed at every step stays on the GPU. */
+  private tensor(data: Float32Array, dims: number[]): ort.Tensor {
+    return this.ctx.makeTensor ? this.ctx.makeTensor(data, dims) : new ort.Tensor('float32', data, dims);
+  }
+
+  /** The values of a tensor (downloaded when it lives on the GPU); `release` frees its GPU buffer after. */
+  private static async read(t: ort.Tensor, release = false): Promise<Float32Array> {
+    return (await t.getData(release)) as Float32Array;
   }
 
   /** Encodes tokenized text, cached by (pack, ids). */
@@ -241,20 +262,20 @@ export class Engine {
     // Branches 0 and 1 see the black (dropped) reference, branch 2 the real one.
     const refsFor = (b: number) => (b === 2 ? a.real : a.black);
     const feeds: Record<string, ort.Tensor> = {
-      text_embeddings: new ort.Tensor('float32', concat(texts.map((t) => t.embeddings)), [branches, texts[0]!.embeddings.length / tf.textDim, tf.textDim]),
-      pooled: new ort.Tensor('float32', concat(texts.map((t) => t.pooled)), [branches, tf.pooledDim]),
-      attention_bias: new ort.Tensor('float32', concat(biases.map((p) => p.bias)), [branches, 1, plan.cond.rows, plan.cond.cols]),
-      ref_layer_bias: new ort.Tensor('float32', interleaveLayers(biases.map((p) => p.layerBias), L, R), [L, branches, R]),
+      text_embeddings: this.tensor(concat(texts.map((t) => t.embeddings)), [branches, texts[0]!.embeddings.length / tf.textDim, tf.textDim]),
+      pooled: this.tensor(concat(texts.map((t) => t.pooled)), [branches, tf.pooledDim]),
+      attention_bias: this.tensor(concat(biases.map((p) => p.bias)), [branches, 1, plan.cond.rows, plan.cond.cols]),
+      ref_layer_bias: this.tensor(interleaveLayers(biases.map((p) => p.layerBias), L, R), [L, branches, R]),
     };
     if (a.mode === 'cached') {
       const zeros = new Float32Array(L * R * D);
       const kv = (b: number) => refsFor(b) as { k: Float32Array; v: Float32Array } | null;
-      feeds.ref_k = new ort.Tensor('float32', interleaveLayers(Array.from({ length: branches }, (_, b) => kv(b)?.k ?? zeros), L, R * D), [L, branches, R, D]);
-      feeds.ref_v = new ort.Tensor('float32', interleaveLayers(Array.from({ length: branches }, (_, b) => kv(b)?.v ?? zeros), L, R * D), [L, branches, R, D]);
+      feeds.ref_k = this.tensor(interleaveLayers(Array.from({ length: branches }, (_, b) => kv(b)?.k ?? zeros), L, R * D), [L, branches, R, D]);
+      feeds.ref_v = this.tensor(interleaveLayers(Array.from({ length: branches }, (_, b) => kv(b)?.v ?? zeros), L, R * D), [L, branches, R, D]);
     } else {
       const lp = (b: number) => refsFor(b) as { latents: Float32Array; pooled: Float32Array };
-      feeds.ref_latents = new ort.Tensor('float32', concat(Array.from({ length: branches }, (_, b) => lp(b).latents)), [branches, a.totalRefs, C, h, w]);
-      feeds.ref_pooled = new ort.Tensor('float32', concat(Array.from({ length: branches }, (_, b) => lp(b).pooled)), [branches, a.totalRefs, tf.pooledDim]);
+      feeds.ref_latents = this.tensor(concat(Array.from({ length: branches }, (_, b) => lp(b).latents)), [branches, a.totalRefs, C, h, w]);
+      feeds.ref_pooled = this.tensor(concat(Array.from({ length: branches }, (_, b) => lp(b).pooled)), [branches, a.totalRefs, tf.pooledDim]);
     }
     return feeds;
   }
@@ -393,53 +414,76 @@ export class Engine {
     const sigmas = flowSigmas(req.steps, this.m.scheduler.shift);
     const dropped = droppedSteps(req.steps, req.dropRatio, req.dropSchedule, req.seed);
     const useRefBranch = withRefs && req.refGuidance !== 0;
-    const x = gaussianNoise(C * h * w, req.seed);
+    // Branches: [uncond + black ref, text + black ref, text + refs]; the third
+    // is skipped on dropped steps (it would equal the second).
+    const branchesAt = (i: number): 2 | 3 => (useRefBranch && !dropped[i] ? 3 : 2);
+    const noise = gaussianNoise(C * h * w, req.seed);
     const stepMs: number[] = [];
     const stepStart = now();
+    const sampler = await this.samplerSession();
+    // Tensors this generation owns (uploaded inputs, GPU outputs): released at the end, whatever happens.
+    const owned = new Set<ort.Tensor>();
+    const own = <T extends ort.Tensor>(t: T): T => (owned.add(t), t);
+    const drop = (t: ort.Tensor) => {
+      if (owned.delete(t)) t.dispose();
+    };
     const staticFeeds = new Map<number, Record<string, ort.Tensor>>();
+    let x = own(this.tensor(noise, [1, C, h, w]));
+    let xBatch = own(this.tensor(repeat(noise, branchesAt(0)), [branchesAt(0), C, h, w]));
+    try {
+      for (let i = 0; i < req.steps; i++) {
+        checkCancel(i);
+        const ts = now();
+        const branches = branchesAt(i);
+        if (hasStepWindows) {
+          plan = plans(req.steps > 1 ? i / (req.steps - 1) : 0);
+          for (const f of staticFeeds.values()) Object.values(f).forEach(drop);
+          staticFeeds.clear();
+        }
+        // Everything but the latents and the timestep is the same at every step with
+        // the same branch count (unless step windows change the plan): made once, on the device.
+        let fixed = staticFeeds.get(branches);
+        if (!fixed) {
+          fixed = this.stepStaticFeeds(branches, { uncond, cond, plan, mode, real, black, L, R, D, C, h, w, totalRefs });
+          Object.values(fixed).forEach(own);
+          staticFeeds.set(branches, fixed);
+        }
+        const out = await this.run(mode === 'cached' ? 'dit_step' : 'dit_step_full', {
+          ...fixed,
+          latents: xBatch,
+          timestep: new ort.Tensor('float32', new Float32Array(branches).fill(1000 * sigmas[i]!), [branches]),
+        });
+        const velocity = own(out.velocity!);
+        const nextBranches = i + 1 < req.steps ? branchesAt(i + 1) : 1;
+        const next = await this.runSession(sampler, {
+          latents: x,
+          velocity,
+          weights: new ort.Tensor('float32', Float32Array.from(guidanceWeights(req.textGuidance, branches === 3 ? req.refGuidance : 0, branches)), [branches]),
+          dsigma: new ort.Tensor('float32', Float32Array.of(sigmas[i + 1]! - sigmas[i]!), [1]),
+          batch_shape: new ort.Tensor('int64', BigInt64Array.from([nextBranches, C, h, w].map(BigInt)), [4]),
+        });
+        drop(velocity);
+        drop(x);
+        drop(xBatch);
+        x = own(next.next_latents!);
+        xBatch = own(next.next_batch!);
+        stepMs.push(now() - ts);
+        setStep(i + 1);
+        const wantPreview = req.previewEvery > 0 && ((i + 1) % req.previewEvery === 0 || i + 1 === req.steps);
+        // Only a preview reads the latents back; otherwise they stay where the backend keeps them.
+        const preview = wantPreview ? latentPreview(await Engine.read(x), C, h, w) : null;
+        onProgress({ kind: 'step', step: i + 1, steps: req.steps, elapsedMs: now() - stepStart, preview });
+      }
 
-    for (let i = 0; i < req.steps; i++) {
-      checkCancel(i);
-      const ts = now();
-      if (hasStepWindows) plan = plans(req.steps > 1 ? i / (req.steps - 1) : 0);
-      // Branches: [uncond + black ref, text + black ref, text + refs]; the third
-      // is skipped on dropped steps (it would equal the second).
-      const branches: 2 | 3 = useRefBranch && !dropped[i] ? 3 : 2;
-      // Everything but the latents and the timestep is the same at every step with
-      // the same branch count (unless step windows change the plan): build once.
-      let fixed = staticFeeds.get(branches);
-      if (!fixed || hasStepWindows) {
-        fixed = this.stepStaticFeeds(branches, { uncond, cond, plan, mode, real, black, L, R, D, C, h, w, totalRefs });
-        staticFeeds.set(branches, fixed);
-      }
-      const feeds: Record<string, ort.Tensor> = {
-        ...fixed,
-        latents: new ort.Tensor('float32', repeat(x, branches), [branches, C, h, w]),
-        timestep: new ort.Tensor('float32', new Float32Array(branches).fill(1000 * sigmas[i]!), [branches]),
-      };
-      const out = await this.run(mode === 'cached' ? 'dit_step' : 'dit_step_full', feeds);
-      const vel = await Engine.read(out.velocity!);
-      const wts = guidanceWeights(req.textGuidance, branches === 3 ? req.refGuidance : 0, branches);
-      const dSigma = sigmas[i + 1]! - sigmas[i]!;
-      const n = x.length;
-      for (let j = 0; j < n; j++) {
-        let v = 0;
-        for (let b = 0; b < branches; b++) v += wts[b]! * vel[b * n + j]!;
-        x[j] = x[j]! + dSigma * v;
-      }
-      for (const t of Object.values(out)) t.dispose();
-      feeds.latents!.dispose();
-      stepMs.push(now() - ts);
-      setStep(i + 1);
-      const wantPreview = req.previewEvery > 0 && ((i + 1) % req.previewEvery === 0 || i + 1 === req.steps);
-      onProgress({ kind: 'step', step: i + 1, steps: req.steps, elapsedMs: now() - stepStart, preview: wantPreview ? latentPreview(x, C, h, w) : null });
+      checkCancel(req.steps);
+      onProgress({ kind: 'decoding' });
+      const out = await this.run('vae_decoder', { latent: x });
+      const img = await Engine.read(out.image!, true);
+      const latents = (await Engine.read(x)).slice();
+      return { width, height, rgba: planarToRgba(img, width, height), latents, timings: { totalMs: 0, sessionMs: 0, steps: req.steps, stepMs } };
+    } finally {
+      for (const t of owned) t.dispose();
     }
-
-    checkCancel(req.steps);
-    onProgress({ kind: 'decoding' });
-    const out = await this.run('vae_decoder', { latent: new ort.Tensor('float32', x, [1, C, h, w]) });
-    const img = await Engine.read(out.image!);
-    return { width, height, rgba: planarToRgba(img, width, height), latents: x, timings: { totalMs: 0, sessionMs: 0, steps: req.steps, stepMs } };
   }
 }
 

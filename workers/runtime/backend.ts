@@ -28,12 +28,14 @@ function summarizeAdapter(info: GPUAdapterInfo, adapter: GPUAdapter): AdapterSum
 
 /** Returns the adapter summary when WebGPU works here, or the reason it does not. */
 async function tryWebGpu(): Promise<{ ok: true; adapter: AdapterSummary } | { ok: false; reason: string }> {
-  if (!('gpu' in navigator) || !navigator.gpu) {
+  // Node (unit tests) may have no navigator at all.
+  const nav = (globalThis as { navigator?: Partial<NavigatorGPU> }).navigator;
+  if (!nav?.gpu) {
     return { ok: false, reason: 'navigator.gpu is missing (this browser or context has no WebGPU)' };
   }
   let adapter: GPUAdapter | null;
   try {
-    adapter = await navigator.gpu.requestAdapter();
+    adapter = await nav.gpu.requestAdapter();
   } catch (e) {
     return { ok: false, reason: `navigator.gpu.requestAdapter() failed: ${(e as Error).message}` };
   }

@@ -11,7 +11,7 @@ import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 
 let configured = false;
 
-export function configureOrt(): typeof ort {
+export function configureOrt(): void {
   if (!configured) {
     ort.env.wasm.wasmPaths = { wasm: new URL(jsepWasmUrl, self.location.href).href };
     // Threads need SharedArrayBuffer, i.e. cross-origin isolation (COOP/COEP), which we do not serve yet.
@@ -20,9 +20,4 @@ export function configureOrt(): typeof ort {
     ort.env.logLevel = 'warning';
     configured = true;
   }
-  return ort;
-}
-
-export function ortVersion(): string {
-  return ort.env.versions.web ?? ort.env.versions.common;
 }

@@ -74,7 +74,7 @@ export function buildTextEncoder(p: TextParams, prec: PrecisionSpec, impl: Atten
 export function textEncodeRef(p: TextParams, prec: PrecisionSpec, ids: number[]): { embeddings: Float32Array; pooled: Float32Array } {
   const D = p.cfg.dim;
   const M = ids.length;
-  let h = new Float32Array(M * D);
+  let h: Float32Array = new Float32Array(M * D);
   ids.forEach((id, t) => {
     for (let i = 0; i < D; i++) h[t * D + i] = p.embed[id * D + i]! + p.pos[t * D + i]!;
   });

@@ -21,6 +21,7 @@ export async function nodeEngine(attention: AttentionKind = 'decomposed'): Promi
     sessions,
     attention: (role) => (role.startsWith('vae') ? 'none' : attention),
     tokenize: (prompt, subjects) => compilePrompt(tokenizer, pack.manifest, prompt, subjects),
+    createSession: (_name, model) => ort.InferenceSession.create(model, { executionProviders: ['wasm'] }),
   });
   return { engine, sessions };
 }
