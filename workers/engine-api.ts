@@ -3,7 +3,17 @@
  * session. engine.worker.ts exposes one engine per worker; unit tests make
  * their own in Node.
  */
+import { Tokenizer } from '@huggingface/tokenizers';
 import { transfer } from 'comlink';
+import * as ort from 'onnxruntime-web';
+import type { GenerateInput, GenerateOutput, PromptReport, SubjectInput } from './generation-types';
+import { sha256 } from './pack/manifest';
+import { CancelledError, Engine, type SubjectSpec } from './pipeline/engine';
+import type { GenerateProgress } from './pipeline/progress';
+import { prepareReferences } from './pipeline/references';
+import { compilePrompt } from './pipeline/text/prompt';
+import { decodeReference, resampleMask } from './runtime/decode';
+import { probeAttention, type AttentionProbe } from './runtime/probe';
 import type { AttentionKind, GraphRole } from './pack/manifest';
 import { loadPack, type FetchLike, type LoadedPack, type PackSummary } from './pack/loader';
 import { chooseBackend, type BackendChoice } from './runtime/backend';
@@ -24,6 +34,15 @@ export interface EngineStatus {
   pack: PackSummary | null;
   /** role/attention of the graphs whose sessions exist. */
   sessions: string[];
+  /** The attention conformance probe on this backend, and what it chose per role. */
+  attentionProbe: AttentionProbe | null;
+  attentionChoice: Record<string, AttentionKind> | null;
+  /** Set once the GPU device is lost: the engine must be restarted. */
+  deviceLost: string | null;
+  /** Entries in the engine's caches (text encodings, reference latents, reference K/V). */
+  caches: { text: number; latents: number; referenceKV: number } | null;
+  /** Approximate bytes held by the JS heap of the worker, where the browser reports it. */
+  heapBytes: number | null;
 }
 
 export interface EngineApiDeps {
@@ -38,7 +57,20 @@ export function createEngineApi(deps: EngineApiDeps) {
   let requested: BackendPreference | null = null;
   let choosing: Promise<BackendChoice> | null = null;
   let choice: BackendChoice | null = null;
-  let current: { pack: LoadedPack; sessions: GraphSessions } | null = null;
+  let current: {
+    pack: LoadedPack;
+    sessions: GraphSessions;
+    engine: Engine;
+    tokenizer: Tokenizer;
+    probe: AttentionProbe;
+    choice: Record<string, AttentionKind>;
+  } | null = null;
+  let running: AbortController | null = null;
+  let deviceLost: string | null = null;
+
+  const requireLive = () => {
+    if (deviceLost) throw new Error(`GPU device lost (${deviceLost}): the engine must be restarted`);
+  };
 
   const requireBackend = (): BackendChoice => {
     if (!choice) throw new Error('the engine is not initialised: call init() first');
@@ -54,7 +86,52 @@ export function createEngineApi(deps: EngineApiDeps) {
     ortVersion: ortVersion(),
     pack: current?.pack.summary ?? null,
     sessions: current?.sessions.created() ?? [],
+    attentionProbe: current?.probe ?? null,
+    attentionChoice: current?.choice ?? null,
+    deviceLost,
+    caches: current?.engine.cacheSizes() ?? null,
+    heapBytes: (globalThis.performance as { memory?: { usedJSHeapSize: number } } | undefined)?.memory?.usedJSHeapSize ?? null,
   });
+
+  /** On WebGPU: inputs uploaded once, so those fed at every step stay in GPU buffers. */
+  const gpuTensorMaker = async (): Promise<((data: Float32Array, dims: number[]) => ort.Tensor) | undefined> => {
+    if (choice?.backend !== 'webgpu') return undefined;
+    const device = (await ort.env.webgpu.device) as GPUDevice;
+    void device.lost.then((info) => {
+      deviceLost = info.message || info.reason || 'unknown reason';
+    });
+    return (data, dims) => {
+      const buffer = device.createBuffer({
+        size: Math.ceil(data.byteLength / 16) * 16,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+      return ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims, dispose: () => buffer.destroy() });
+    };
+  };
+
+  const packId = (m: LoadedPack['manifest']) => `${m.name}@${m.version}`;
+
+  /** Decodes and prepares a subject's reference images for the engine (cached by content in the engine). */
+  const subjectSpec = async (s: SubjectInput, index: number, W: number, H: number): Promise<SubjectSpec> => {
+    const m = current!.pack.manifest;
+    const placeholder = m.tokenizer.placeholders[index];
+    if (!placeholder) throw new Error(`this pack supports at most ${m.tokenizer.placeholders.length} subjects`);
+    const grid = m.latent.downsample * m.transformer.patchSize;
+    const references = [];
+    for (const [i, img] of s.images.entries()) {
+      const rgb = await decodeReference(img.blob, W, H, `image ${i + 1} of @${s.name}`);
+      const mask = img.mask ? resampleMask(img.mask, W, H) : null;
+      const maskKey = img.mask ? await sha256(img.mask.data) : null;
+      references.push(
+        ...prepareReferences(
+          { imageKey: img.id, maskKey, rgb, mask, width: W, height: H },
+          { maskSettings: s.maskSettings, fill: s.fill, frequency: s.frequency, gridW: W / grid, gridH: H / grid },
+        ),
+      );
+    }
+    return { name: s.name, classWord: s.classWord, placeholder, gamma: s.strength, references, layerStart: s.layerStart, stepWindow: s.stepWindow };
+  };
 
   const releaseCurrent = async (): Promise<void> => {
     const old = current;
@@ -93,15 +170,117 @@ export function createEngineApi(deps: EngineApiDeps) {
     /** Fetches and verifies the pack at `url` (its manifest is `${url}/manifest.json`), replacing any loaded pack. */
     async loadPack(url: string): Promise<PackSummary> {
       const { backend } = requireBackend();
+      requireLive();
       const pack = await loadPack(url, deps.fetch);
+      const m = pack.manifest;
+      let tokenizer: Tokenizer;
+      try {
+        tokenizer = new Tokenizer(JSON.parse(new TextDecoder().decode(pack.files.get(m.tokenizer.file)!)), {});
+      } catch (e) {
+        throw new Error(`the pack's ${m.tokenizer.file} is not a tokenizer this studio can read: ${(e as Error).message}`, { cause: e });
+      }
       await queue.run(releaseCurrent);
-      current = { pack, sessions: new GraphSessions(pack, backend) };
+      const probe = await queue.run(() => probeAttention(backend, m.transformer.heads, m.transformer.hiddenSize, m.attentionBiasMin));
+      const fusedOk = (withBias: boolean) => probe.cases.find((c) => c.withBias === withBias)?.fusedMatches ?? false;
+      const choiceByRole: Record<string, AttentionKind> = {};
+      for (const g of m.graphs) {
+        if (g.attention === 'none') choiceByRole[g.role] = 'none';
+        else if (!(g.role in choiceByRole)) choiceByRole[g.role] = 'decomposed';
+        if (g.attention === 'mha' && fusedOk(g.role !== 'text_encoder')) choiceByRole[g.role] = 'mha';
+      }
+      const sessions = new GraphSessions(pack, backend);
+      const makeTensor = await gpuTensorMaker();
+      const engine = new Engine({
+        packId: packId(m),
+        manifest: m,
+        sessions: { get: (role, attention) => queue.run(() => sessions.get(role, attention)) },
+        attention: (role) => choiceByRole[role] ?? 'decomposed',
+        tokenize: (prompt, subjects) => compilePrompt(tokenizer, m, prompt, subjects),
+        createSession: (_name, model) =>
+          ort.InferenceSession.create(model, { executionProviders: [backend], preferredOutputLocation: backend === 'webgpu' ? 'gpu-buffer' : 'cpu' }),
+        makeTensor,
+      });
+      current = { pack, sessions, engine, tokenizer, probe, choice: choiceByRole };
       return pack.summary;
     },
 
     /** Releases every session of the loaded pack. */
     async unloadPack(): Promise<void> {
       await queue.run(releaseCurrent);
+    },
+
+    /**
+     * Generates one image. `onProgress` gets the typed progress events
+     * (comlink proxies it); exactly one of done / error / cancelled ends them.
+     * A newer generate() cancels one still running.
+     */
+    async generate(input: GenerateInput, onProgress: (p: GenerateProgress) => void = () => {}): Promise<GenerateOutput> {
+      requireBackend();
+      requireLive();
+      const loaded = current;
+      if (!loaded) throw new Error('no model pack is loaded');
+      running?.abort();
+      const ctrl = new AbortController();
+      running = ctrl;
+      const report = (p: GenerateProgress) => {
+        // A progress callback that fails (the page went away) must not break the run.
+        try {
+          void Promise.resolve(onProgress(p)).catch(() => undefined);
+        } catch {
+          /* ignored */
+        }
+      };
+      // The engine ends the progress stream itself once it runs; before that (decoding, validation) this does.
+      let engineStarted = false;
+      try {
+        if (input.subjects.length > loaded.pack.manifest.tokens.maxSubjects) {
+          throw new Error(`at most ${loaded.pack.manifest.tokens.maxSubjects} subjects per image, got ${input.subjects.length}`);
+        }
+        report({ kind: 'loading', what: 'reference images' });
+        const subjects = [];
+        for (const [i, s] of input.subjects.entries()) subjects.push(await subjectSpec(s, i, input.width, input.height));
+        if (ctrl.signal.aborted) throw new CancelledError(0);
+        const compiled = compilePrompt(loaded.tokenizer, loaded.pack.manifest, input.prompt, subjects);
+        engineStarted = true;
+        const result = await loaded.engine.generate({ ...input, subjects }, report, ctrl.signal);
+        const out: GenerateOutput = {
+          width: result.width,
+          height: result.height,
+          rgba: result.rgba,
+          timings: { totalMs: result.timings.totalMs, sessionMs: result.timings.sessionMs, stepMs: result.timings.stepMs },
+          truncatedText: compiled.truncation?.droppedText ?? null,
+          unknownNames: compiled.unknownNames.map((u) => u.name),
+        };
+        return transfer(out, [out.rgba.buffer as ArrayBuffer]);
+      } catch (e) {
+        if (!engineStarted) report(e instanceof CancelledError ? { kind: 'cancelled', atStep: 0 } : { kind: 'error', message: (e as Error).message });
+        throw e;
+      } finally {
+        if (running === ctrl) running = null;
+      }
+    },
+
+    /** Cancels the running generation; it stops before its next step. */
+    async cancel(): Promise<boolean> {
+      const had = running !== null;
+      running?.abort();
+      return had;
+    },
+
+    /** Token use of a prompt with the pack's tokenizer, for the prompt editor. */
+    async promptReport(prompt: string, subjects: { name: string; classWord: string }[]): Promise<PromptReport> {
+      const loaded = current;
+      if (!loaded) throw new Error('no model pack is loaded');
+      const m = loaded.pack.manifest;
+      const withPlaceholders = subjects.slice(0, m.tokenizer.placeholders.length).map((s, i) => ({ ...s, placeholder: m.tokenizer.placeholders[i]! }));
+      const c = compilePrompt(loaded.tokenizer, m, prompt, withPlaceholders);
+      return {
+        tokenCount: c.tokenCount,
+        maxTokens: m.tokens.maxText,
+        unknownNames: c.unknownNames.map((u) => u.name),
+        truncatedText: c.truncation?.droppedText ?? null,
+        concepts: c.concepts,
+      };
     },
 
     /** Runs one graph of the loaded pack (a debug and test entry point). Outputs are transferred, not copied. */

@@ -2,13 +2,15 @@
  * The one place that talks to the engine worker. The worker is created on
  * first use; its API type comes from the worker's own `api` object.
  */
-import { wrap, type Remote } from 'comlink';
+import { proxy, wrap, type Remote } from 'comlink';
+import type { GenerateInput, GenerateOutput, GenerateProgress } from '../../workers/generation-types';
 import type { EngineApi } from '../../workers/engine.worker';
 
 export type { EngineApi, EngineStatus } from '../../workers/engine.worker';
 export type { PackSummary, PackGraphSummary } from '../../workers/pack/loader';
 export type { AdapterSummary, Backend, BackendPreference } from '../../workers/runtime/backend-types';
 export type { PlainTensor } from '../../workers/runtime/dtypes';
+export type * from '../../workers/generation-types';
 
 type CrashListener = (message: string) => void;
 
@@ -42,4 +44,17 @@ export function onEngineCrash(listener: CrashListener): () => void {
 /** The worker fetches from its own script URL, so hand it absolute URLs. */
 export function absolutePackUrl(url: string, base: string = document.baseURI): string {
   return new URL(url, base).href.replace(/\/+$/, '');
+}
+
+/**
+ * Starts a generation in the worker. Progress events arrive through a comlink
+ * proxy of `onProgress`; the promise settles with the image or the error.
+ */
+export function generate(input: GenerateInput, onProgress: (p: GenerateProgress) => void): Promise<GenerateOutput> {
+  return getEngine().generate(input, proxy(onProgress));
+}
+
+/** Asks the worker to stop the running generation before its next step. */
+export function cancelGeneration(): Promise<boolean> {
+  return getEngine().cancel();
 }

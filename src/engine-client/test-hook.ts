@@ -5,7 +5,8 @@
  */
 import type { AttentionKind, DType, GraphRole } from '../../workers/pack/manifest';
 import { numbersOf, typedArrayFrom } from '../../workers/runtime/dtypes';
-import { getEngine, type EngineStatus, type PlainTensor } from './engine';
+import { DEFAULT_FREQUENCY, DEFAULT_MASK_SETTINGS } from '../../workers/generation-types';
+import { cancelGeneration, generate, getEngine, type EngineStatus, type GenerateInput, type GenerateProgress, type PlainTensor } from './engine';
 
 export interface JsonTensor {
   dtype: DType;
@@ -13,8 +14,33 @@ export interface JsonTensor {
   data: number[];
 }
 
+/** A generation request in JSON: subjects get synthetic PNG photos made in the page. */
+export interface TestGenerateRequest {
+  prompt: string;
+  subjects: { name: string; classWord: string; strength?: number; imageSeeds: number[]; maskHalf?: boolean; corrupt?: boolean }[];
+  steps: number;
+  seed: number;
+  refMode?: 'cached' | 'full';
+  /** Calls cancel() when this step's progress event arrives. */
+  cancelAtStep?: number;
+}
+
+export interface TestGenerateResult {
+  /** Progress events without preview pixels. */
+  events: ({ kind: string } & Record<string, unknown>)[];
+  error: string | null;
+  width: number;
+  height: number;
+  /** Mean and standard deviation of the RGB bytes (0 when there is no image). */
+  mean: number;
+  std: number;
+  /** Whether the worker reported fused attention for the DiT, and its backend. */
+  stepMs: number[];
+}
+
 export interface StudioTestHook {
   status(): Promise<EngineStatus>;
+  generate(request: TestGenerateRequest): Promise<TestGenerateResult>;
   runGraph(role: GraphRole, attention: AttentionKind, feeds: Record<string, JsonTensor>): Promise<Record<string, JsonTensor>>;
 }
 
@@ -24,8 +50,94 @@ declare global {
   }
 }
 
+/** A deterministic test photo: a gradient background and a coloured disk whose place depends on the seed. */
+async function testPhoto(seed: number, width = 160, height = 120): Promise<Blob> {
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d')!;
+  const grad = ctx.createLinearGradient(0, 0, width, height);
+  grad.addColorStop(0, `hsl(${(seed * 47) % 360} 60% 70%)`);
+  grad.addColorStop(1, `hsl(${(seed * 91) % 360} 50% 30%)`);
+  ctx.fillStyle = grad;
+  ctx.fillRect(0, 0, width, height);
+  ctx.fillStyle = `hsl(${(seed * 131) % 360} 80% 50%)`;
+  ctx.beginPath();
+  ctx.arc(width * (0.3 + (seed % 5) * 0.1), height / 2, height / 3, 0, Math.PI * 2);
+  ctx.fill();
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
+function halfMask(width = 160, height = 120) {
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width / 2; x++) data[y * width + x] = 255;
+  return { width, height, data };
+}
+
 export const testHook: StudioTestHook = {
   status: () => getEngine().status(),
+  async generate(req) {
+    const subjects = await Promise.all(
+      req.subjects.map(async (s) => ({
+        name: s.name,
+        classWord: s.classWord,
+        strength: s.strength ?? 1,
+        images: await Promise.all(
+          s.imageSeeds.map(async (seed) => {
+            const photo = await testPhoto(seed);
+            // A truncated PNG: what a half-downloaded file looks like.
+            const blob = s.corrupt ? new Blob([(await photo.arrayBuffer()).slice(0, 64)], { type: 'image/png' }) : photo;
+            return { id: `test-photo-${seed}${s.corrupt ? '-corrupt' : ''}`, blob, mask: s.maskHalf ? halfMask() : null };
+          }),
+        ),
+        maskSettings: { ...DEFAULT_MASK_SETTINGS },
+        fill: 'black' as const,
+        frequency: { ...DEFAULT_FREQUENCY },
+        layerStart: 0,
+        stepWindow: [0, 1] as [number, number],
+      })),
+    );
+    const input: GenerateInput = {
+      prompt: req.prompt,
+      negativePrompt: '',
+      subjects,
+      width: 128,
+      height: 128,
+      steps: req.steps,
+      seed: req.seed,
+      textGuidance: 4,
+      refGuidance: 2,
+      dropRatio: 0,
+      dropSchedule: 'random',
+      refMode: req.refMode ?? 'cached',
+      previewEvery: 1,
+    };
+    const events: TestGenerateResult['events'] = [];
+    const onProgress = (p: GenerateProgress) => {
+      events.push(p.kind === 'step' ? { ...p, preview: p.preview ? { width: p.preview.width, height: p.preview.height } : null } : { ...p });
+      if (p.kind === 'step' && p.step === req.cancelAtStep) void cancelGeneration();
+    };
+    // Progress comes through its own message port: the terminal event may land after the result.
+    const settled = async () => {
+      for (let i = 0; i < 100 && !events.some((e) => ['done', 'error', 'cancelled'].includes(e.kind)); i++) await new Promise((r) => setTimeout(r, 20));
+    };
+    try {
+      const out = await generate(input, onProgress);
+      await settled();
+      let sum = 0;
+      let sq = 0;
+      let n = 0;
+      out.rgba.forEach((v, i) => {
+        if (i % 4 === 3) return;
+        sum += v;
+        sq += v * v;
+        n++;
+      });
+      const mean = sum / n;
+      return { events, error: null, width: out.width, height: out.height, mean, std: Math.sqrt(sq / n - mean * mean), stepMs: out.timings.stepMs };
+    } catch (e) {
+      await settled();
+      return { events, error: (e as Error).message, width: 0, height: 0, mean: 0, std: 0, stepMs: [] };
+    }
+  },
   async runGraph(role, attention, feeds) {
     const plain = Object.fromEntries(
       Object.entries(feeds).map(([name, t]) => [name, { dtype: t.dtype, dims: t.dims, data: typedArrayFrom(t.dtype, t.data) } as PlainTensor]),

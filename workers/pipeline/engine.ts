@@ -432,6 +432,8 @@ export class Engine {
     let xBatch = own(this.tensor(repeat(noise, branchesAt(0)), [branchesAt(0), C, h, w]));
     try {
       for (let i = 0; i < req.steps; i++) {
+        // Let queued messages (a cancel) in: on WASM a session run never yields to the event loop.
+        await yieldToEventLoop();
         checkCancel(i);
         const ts = now();
         const branches = branchesAt(i);
@@ -475,6 +477,7 @@ export class Engine {
         onProgress({ kind: 'step', step: i + 1, steps: req.steps, elapsedMs: now() - stepStart, preview });
       }
 
+      await yieldToEventLoop();
       checkCancel(req.steps);
       onProgress({ kind: 'decoding' });
       const out = await this.run('vae_decoder', { latent: x });
@@ -485,6 +488,18 @@ export class Engine {
       for (const t of owned) t.dispose();
     }
   }
+}
+
+/** A macrotask boundary (faster than setTimeout, which browsers clamp to 4 ms when nested). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 function repeat(x: Float32Array, times: number): Float32Array {

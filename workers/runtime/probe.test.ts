@@ -1,40 +1,24 @@
-import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { probeModel, runProbe } from './probe';
-import { encodeTinyModel } from './tiny-onnx';
+import { probeAttention, runProbe } from './probe';
 
-describe('tiny ONNX writer (run by onnxruntime-web in Node, WASM)', () => {
-  it('writes the probe graph, which computes 2x²', async () => {
-    const session = await ort.InferenceSession.create(probeModel(), { executionProviders: ['wasm'] });
-    expect(session.inputNames).toEqual(['x']);
-    expect(session.outputNames).toEqual(['y']);
-    const { y } = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, -2, 0.5, 3]), [4]) });
-    expect(Array.from(y!.data as Float32Array)).toEqual([2, 8, 0.5, 18]);
-    await session.release();
-  });
-
-  it('writes initializers, attributes and symbolic dimensions', async () => {
-    // y = Transpose(x) @ W with a symbolic batch: exercises ints attributes, raw weights and dim_param.
-    const model = encodeTinyModel({
-      name: 'weights',
-      inputs: [{ name: 'x', dtype: 'float32', shape: [2, 'batch'] }],
-      outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 3] }],
-      initializers: [{ name: 'W', dims: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }],
-      nodes: [
-        { op: 'Transpose', inputs: ['x'], outputs: ['xt'], attributes: [{ name: 'perm', ints: [1, 0] }] },
-        { op: 'MatMul', inputs: ['xt', 'W'], outputs: ['mm'] },
-        { op: 'LeakyRelu', inputs: ['mm'], outputs: ['y'], attributes: [{ name: 'alpha', f: 0.5 }] },
-      ],
-    });
-    const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
-    // x columns are the batch rows: [1, 0] and [0, -1].
-    const { y } = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 0, 0, -1]), [2, 2]) });
-    expect(y!.dims).toEqual([2, 3]);
-    expect(Array.from(y!.data as Float32Array)).toEqual([1, 2, 3, -2, -2.5, -3]);
-    await session.release();
-  });
-
+describe('backend probes (onnxruntime-web in Node, WASM)', () => {
   it('runProbe passes on the WASM backend', async () => {
     await expect(runProbe('wasm')).resolves.toBeUndefined();
+  });
+
+  it('the attention conformance probe compares fused and decomposed attention with the reference', async () => {
+    const probe = await probeAttention('wasm', 4, 64, -10000);
+    expect(probe.cases.map((c) => c.withBias)).toEqual([true, false]);
+    for (const c of probe.cases) {
+      expect(c.error).toBeNull();
+      expect(c.decomposedError).toBeLessThan(1e-5);
+      expect(c.fusedError).toBeLessThan(1e-5);
+      expect(c.fusedMatches).toBe(true);
+    }
+  });
+
+  it("rejects a head count that does not divide the hidden size", async () => {
+    // 5 heads do not divide 64: both graphs are invalid; the probe must say so for the fused one.
+    await expect(probeAttention('wasm', 5, 64, -10000)).rejects.toThrow();
   });
 });

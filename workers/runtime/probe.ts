@@ -1,23 +1,26 @@
 /**
- * A tiny graph run on a backend before it is trusted: creating a session and
- * running it proves the runtime loaded and the execution provider works.
+ * Probes run on a backend before it is trusted.
+ * - runProbe: a tiny graph (2x^2); creating and running it proves the runtime
+ *   loaded and the execution provider works.
+ * - probeAttention: the conformance probe of WEBGPU-FINDINGS.md. Fused
+ *   com.microsoft.MultiHeadAttention and the decomposed MatMul/Softmax/MatMul
+ *   run on the same inputs, both checked against the TypeScript reference;
+ *   the engine uses a fused graph variant only where it matches.
  */
 import * as ort from 'onnxruntime-web';
-import { encodeTinyModel } from './tiny-onnx';
+import { GraphBuilder } from '../packbuild/ir';
+import { emitAttention, type AttentionImpl } from '../packbuild/nn';
+import { attentionRef } from '../packbuild/reference/ops';
+import { serializeModel } from '../packbuild/serialize';
 
 const PROBE_INPUT = [1, -2, 0.5, 3];
 
 /** y = (x + x) * x, i.e. 2x². */
 export function probeModel(): Uint8Array {
-  return encodeTinyModel({
-    name: 'probe',
-    inputs: [{ name: 'x', dtype: 'float32', shape: [PROBE_INPUT.length] }],
-    outputs: [{ name: 'y', dtype: 'float32', shape: [PROBE_INPUT.length] }],
-    nodes: [
-      { op: 'Add', inputs: ['x', 'x'], outputs: ['twice'] },
-      { op: 'Mul', inputs: ['twice', 'x'], outputs: ['y'] },
-    ],
-  });
+  const g = new GraphBuilder('probe');
+  const x = g.input('x', 'float32', [PROBE_INPUT.length]);
+  g.output(g.op('Mul', [g.op('Add', [x, x]), x]), 'y', 'float32', [PROBE_INPUT.length]);
+  return serializeModel(g.build());
 }
 
 /** Creates and runs the probe graph on `executionProvider`; throws with the reason when it does not work. */
@@ -34,4 +37,91 @@ export async function runProbe(executionProvider: 'webgpu' | 'wasm'): Promise<vo
   } finally {
     await session.release();
   }
+}
+
+export interface AttentionProbeCase {
+  /** What was compared: with an additive bias (the DiT) or without (the text encoder). */
+  withBias: boolean;
+  /** max |fused - reference| and max |decomposed - reference|. */
+  fusedError: number;
+  decomposedError: number;
+  /** The fused kernel matched the reference within the tolerance (or failed to run: null error text). */
+  fusedMatches: boolean;
+  error: string | null;
+}
+
+export interface AttentionProbe {
+  backend: 'webgpu' | 'wasm';
+  tolerance: number;
+  cases: AttentionProbeCase[];
+}
+
+export const ATTENTION_PROBE_TOLERANCE = 1e-4;
+
+function attentionGraph(impl: AttentionImpl, heads: number, dim: number, withBias: boolean): Uint8Array {
+  const g = new GraphBuilder(`attention_probe_${impl}`);
+  const q = g.input('q', 'float32', ['batch', 'S', dim]);
+  const k = g.input('k', 'float32', ['batch', 'L', dim]);
+  const v = g.input('v', 'float32', ['batch', 'L', dim]);
+  const bias = withBias ? g.input('bias', 'float32', ['batch', 1, 'S', 'L']) : null;
+  g.output(emitAttention(g, q, k, v, bias, heads, dim, impl), 'out', 'float32', ['batch', 'S', dim]);
+  return serializeModel(g.build());
+}
+
+function values(n: number, seed: number, scale: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 4294967296 - 0.5) * 2 * scale;
+  });
+}
+
+/**
+ * Runs both attention implementations on `backend` with the pack's head
+ * layout, with a bias of shape [B, 1, S, L] (S != L, some entries at the
+ * "may not attend" value) and without one.
+ */
+export async function probeAttention(backend: 'webgpu' | 'wasm', heads: number, dim: number, biasMin: number): Promise<AttentionProbe> {
+  const B = 2;
+  const cases: AttentionProbeCase[] = [];
+  for (const withBias of [true, false]) {
+    const S = withBias ? 6 : 7;
+    const L = withBias ? 11 : 7;
+    const q = values(B * S * dim, 1, 1);
+    const k = values(B * L * dim, 2, 1);
+    const v = values(B * L * dim, 3, 1);
+    const bias = withBias ? values(B * S * L, 4, 2).map((x, i) => (i % 5 === 0 ? biasMin : x)) : null;
+    const ref = new Float32Array(B * S * dim);
+    for (let b = 0; b < B; b++) {
+      const slice = (a: Float32Array, n: number) => a.subarray(b * n, (b + 1) * n);
+      ref.set(attentionRef(slice(q, S * dim), slice(k, L * dim), slice(v, L * dim), bias ? slice(bias, S * L) : null, heads, dim), b * S * dim);
+    }
+    const run = async (impl: AttentionImpl): Promise<number> => {
+      const session = await ort.InferenceSession.create(attentionGraph(impl, heads, dim, withBias), { executionProviders: [backend] });
+      try {
+        const feeds: Record<string, ort.Tensor> = {
+          q: new ort.Tensor('float32', q, [B, S, dim]),
+          k: new ort.Tensor('float32', k, [B, L, dim]),
+          v: new ort.Tensor('float32', v, [B, L, dim]),
+        };
+        if (bias) feeds.bias = new ort.Tensor('float32', bias, [B, 1, S, L]);
+        const out = (await (await session.run(feeds)).out!.getData()) as Float32Array;
+        let err = 0;
+        for (let i = 0; i < ref.length; i++) err = Math.max(err, Math.abs(out[i]! - ref[i]!));
+        return Number.isNaN(err) || out.some(Number.isNaN) ? Infinity : err;
+      } finally {
+        await session.release();
+      }
+    };
+    const decomposedError = await run('decomposed');
+    let fusedError = Infinity;
+    let error: string | null = null;
+    try {
+      fusedError = await run('mha');
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    cases.push({ withBias, fusedError, decomposedError, fusedMatches: fusedError <= ATTENTION_PROBE_TOLERANCE, error });
+  }
+  return { backend, tolerance: ATTENTION_PROBE_TOLERANCE, cases };
 }

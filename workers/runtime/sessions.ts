@@ -9,6 +9,12 @@ import type { Backend } from './backend-types';
 
 const keyOf = (role: GraphRole, attention: AttentionKind) => `${role}/${attention}`;
 
+/**
+ * Graphs whose outputs feed the next step directly: on WebGPU their outputs
+ * stay in GPU buffers (the engine reads back only what the UI needs).
+ */
+const GPU_RESIDENT_OUTPUTS: ReadonlySet<GraphRole> = new Set(['dit_step', 'dit_step_full']);
+
 function checkIo(spec: GraphSpec, session: ort.InferenceSession): void {
   const sameNames = (declared: { name: string }[], actual: readonly string[]) =>
     declared.length === actual.length && declared.every((t) => actual.includes(t.name));
@@ -50,7 +56,11 @@ export class GraphSessions {
     if (!bytes) throw new Error(`graph ${key}: the bytes of ${spec.file} are not loaded`);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, { executionProviders: [this.backend], graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(bytes, {
+        executionProviders: [this.backend],
+        graphOptimizationLevel: 'all',
+        preferredOutputLocation: this.backend === 'webgpu' && GPU_RESIDENT_OUTPUTS.has(role) ? 'gpu-buffer' : 'cpu',
+      });
     } catch (e) {
       throw new Error(`graph ${key} (${spec.file}) could not be loaded on ${this.backend}: ${(e as Error).message}`, { cause: e });
     }
