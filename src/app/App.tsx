@@ -1,8 +1,19 @@
 import { useEngineInit, usePack } from '../engine-client/queries';
+import { GalleryPanel } from '../features/gallery/GalleryPanel';
+import { GeneratePanel } from '../features/generate/GeneratePanel';
+import { MaskEditor } from '../features/mask/MaskEditor';
+import { PackPanel } from '../features/models/PackPanel';
+import { PromptEditor } from '../features/prompt/PromptEditor';
+import { SettingsPanel } from '../features/settings/SettingsPanel';
+import { SubjectsPanel } from '../features/subjects/SubjectsPanel';
 import { useStudioStore } from '../state/studio-store';
-import { PackPanel } from './PackPanel';
 import { StatusBar } from './StatusBar';
 
+/**
+ * The studio: subjects on the left, prompt + generation + result in the
+ * middle, settings on the right, the gallery below; the status line is always
+ * visible at the top. The mask editor opens over everything for one photo.
+ */
 export function App() {
   const backend = useStudioStore((s) => s.backendPreference);
   const packUrl = useStudioStore((s) => s.packUrl);
@@ -19,13 +30,29 @@ export function App() {
       </header>
       {(engineCrash || urlProblems.length > 0) && (
         <div className="banner bad" role="alert" data-testid="studio.problems">
-          {engineCrash && <p>{engineCrash}. Reload the page to start a new engine.</p>}
+          {engineCrash && <p>{engineCrash}</p>}
           {urlProblems.map((p) => (
             <p key={p}>{p}</p>
           ))}
         </div>
       )}
-      <main className="studio-main">{pack.data && <PackPanel pack={pack.data} />}</main>
+      <main className="studio-main">
+        <aside className="studio-left">
+          <SubjectsPanel />
+        </aside>
+        <section className="studio-center">
+          <PromptEditor />
+          <GeneratePanel />
+        </section>
+        <aside className="studio-right">
+          <SettingsPanel />
+          {pack.data && <PackPanel pack={pack.data} />}
+        </aside>
+        <section className="studio-bottom">
+          <GalleryPanel />
+        </section>
+      </main>
+      <MaskEditor />
     </div>
   );
 }

@@ -1,5 +1,5 @@
-import type { PackSummary } from '../engine-client/engine';
-import { formatBytes } from './format';
+import type { PackSummary } from '../../engine-client/engine';
+import { formatBytes } from '../../app/format';
 
 export function PackPanel({ pack }: { pack: PackSummary }) {
   return (

@@ -1,0 +1,4 @@
+/** Placeholder until this feature lands (being built now). */
+export function MaskEditor() {
+  return <section className="panel" aria-label="MaskEditor" />;
+}
