@@ -139,39 +139,10 @@ export function createEngineApi(deps: EngineApiDeps) {
     await old?.sessions.releaseAll();
   };
 
-  return {
-    /** Picks the backend once per engine; a different choice needs a fresh worker. */
-    async init(opts: { backend?: BackendPreference } = {}): Promise<EngineStatus> {
-      const want = opts.backend ?? 'auto';
-      if (requested !== null && requested !== want) {
-        throw new Error(`the engine was initialised with backend=${requested}; start a new worker to use backend=${want}`);
-      }
-      if (!choosing) {
-        requested = want;
-        deps.configureRuntime();
-        choosing = queue.run(() => chooseBackend(want));
-        void choosing.then(
-          (c) => (choice = c),
-          () => {
-            // Let a later init() try again.
-            choosing = null;
-            requested = null;
-          },
-        );
-      }
-      choice = await choosing;
-      return snapshot();
-    },
-
-    async status(): Promise<EngineStatus> {
-      return snapshot();
-    },
-
-    /** Fetches and verifies the pack at `url` (its manifest is `${url}/manifest.json`), replacing any loaded pack. */
-    async loadPack(url: string): Promise<PackSummary> {
+  /** Makes `pack` the loaded one: tokenizer, conformance probe, sessions, engine. */
+  async function activate(pack: LoadedPack): Promise<PackSummary> {
       const { backend } = requireBackend();
       requireLive();
-      const pack = await loadPack(url, deps.fetch);
       const m = pack.manifest;
       let tokenizer: Tokenizer;
       try {
@@ -202,6 +173,57 @@ export function createEngineApi(deps: EngineApiDeps) {
       });
       current = { pack, sessions, engine, tokenizer, probe, choice: choiceByRole };
       return pack.summary;
+  }
+
+  return {
+    /** Picks the backend once per engine; a different choice needs a fresh worker. */
+    async init(opts: { backend?: BackendPreference } = {}): Promise<EngineStatus> {
+      const want = opts.backend ?? 'auto';
+      if (requested !== null && requested !== want) {
+        throw new Error(`the engine was initialised with backend=${requested}; start a new worker to use backend=${want}`);
+      }
+      if (!choosing) {
+        requested = want;
+        deps.configureRuntime();
+        choosing = queue.run(() => chooseBackend(want));
+        void choosing.then(
+          (c) => (choice = c),
+          () => {
+            // Let a later init() try again.
+            choosing = null;
+            requested = null;
+          },
+        );
+      }
+      choice = await choosing;
+      return snapshot();
+    },
+
+    async status(): Promise<EngineStatus> {
+      return snapshot();
+    },
+
+    /** Fetches and verifies the pack at `url` (its manifest is `${url}/manifest.json`), replacing any loaded pack. */
+    async loadPack(url: string): Promise<PackSummary> {
+      return activate(await loadPack(url, deps.fetch));
+    },
+
+    /**
+     * Loads a pack from files the user picked (a folder: manifest.json and the
+     * files it lists, paths relative to the folder or under one top folder).
+     */
+    async loadPackFiles(files: { path: string; blob: Blob }[]): Promise<PackSummary> {
+      const paths = files.map((f) => f.path.replace(/^\/+/, ''));
+      const manifestPath = paths.find((p) => p === 'manifest.json' || /^[^/]+\/manifest\.json$/.test(p));
+      if (!manifestPath) throw new Error('the chosen folder has no manifest.json: pick the pack folder itself');
+      const prefix = manifestPath.slice(0, -'manifest.json'.length);
+      const byName = new Map(files.map((f, i) => [paths[i]!.slice(prefix.length), f.blob]));
+      const base = 'local-pack:';
+      const fetchFiles: FetchLike = async (u) => {
+        const blob = byName.get(u.slice(base.length + 1));
+        return blob ? new Response(blob, { headers: { 'content-type': 'application/octet-stream' } }) : new Response('missing', { status: 404 });
+      };
+      return activate(await loadPack(base, fetchFiles));
     },
 
     /** Releases every session of the loaded pack. */

@@ -6,6 +6,12 @@
 import type { AttentionKind, DType, GraphRole } from '../../workers/pack/manifest';
 import { numbersOf, typedArrayFrom } from '../../workers/runtime/dtypes';
 import { DEFAULT_FREQUENCY, DEFAULT_MASK_SETTINGS } from '../../workers/generation-types';
+import { useGalleryStore } from '../state/gallery-store';
+import { useGenerationStore } from '../state/generation-store';
+import { usePromptStore } from '../state/prompt-store';
+import { useSettingsStore } from '../state/settings-store';
+import { getBlob } from '../state/storage';
+import { useSubjectsStore } from '../state/subjects-store';
 import { cancelGeneration, generate, getEngine, type EngineStatus, type GenerateInput, type GenerateProgress, type PlainTensor } from './engine';
 
 export interface JsonTensor {
@@ -40,6 +46,10 @@ export interface TestGenerateResult {
 
 export interface StudioTestHook {
   status(): Promise<EngineStatus>;
+  /** The zustand stores, for tests that check what the UI stored. */
+  stores: typeof stores;
+  /** Bytes of a stored blob (photo, mask, gallery PNG) as numbers, or null. */
+  readBlob(id: string): Promise<number[] | null>;
   generate(request: TestGenerateRequest): Promise<TestGenerateResult>;
   runGraph(role: GraphRole, attention: AttentionKind, feeds: Record<string, JsonTensor>): Promise<Record<string, JsonTensor>>;
 }
@@ -72,8 +82,15 @@ function halfMask(width = 160, height = 120) {
   return { width, height, data };
 }
 
+const stores = { subjects: useSubjectsStore, prompt: usePromptStore, settings: useSettingsStore, gallery: useGalleryStore, generation: useGenerationStore };
+
 export const testHook: StudioTestHook = {
   status: () => getEngine().status(),
+  stores,
+  async readBlob(id) {
+    const blob = await getBlob(id);
+    return blob ? Array.from(new Uint8Array(await blob.arrayBuffer())) : null;
+  },
   async generate(req) {
     const subjects = await Promise.all(
       req.subjects.map(async (s) => ({
