@@ -39,8 +39,10 @@ export interface EngineStatus {
   attentionChoice: Record<string, AttentionKind> | null;
   /** Set once the GPU device is lost: the engine must be restarted. */
   deviceLost: string | null;
-  /** Entries in the engine's caches (text encodings, reference latents, reference K/V). */
-  caches: { text: number; latents: number; referenceKV: number } | null;
+  /** Entries and bytes in the engine's caches (text encodings, reference latents, reference K/V). */
+  caches: { text: number; latents: number; referenceKV: number; bytes: number } | null;
+  /** Bytes of the loaded pack's graphs (what its sessions hold as weights). */
+  modelBytes: number | null;
   /** Approximate bytes held by the JS heap of the worker, where the browser reports it. */
   heapBytes: number | null;
 }
@@ -90,6 +92,7 @@ export function createEngineApi(deps: EngineApiDeps) {
     attentionChoice: current?.choice ?? null,
     deviceLost,
     caches: current?.engine.cacheSizes() ?? null,
+    modelBytes: current ? current.pack.manifest.graphs.filter((g) => current!.sessions.created().includes(`${g.role}/${g.attention}`)).reduce((n, g) => n + g.bytes, 0) : null,
     heapBytes: (globalThis.performance as { memory?: { usedJSHeapSize: number } } | undefined)?.memory?.usedJSHeapSize ?? null,
   });
 
@@ -136,6 +139,8 @@ export function createEngineApi(deps: EngineApiDeps) {
   const releaseCurrent = async (): Promise<void> => {
     const old = current;
     current = null;
+    running?.abort();
+    await old?.engine.dispose();
     await old?.sessions.releaseAll();
   };
 
@@ -280,6 +285,20 @@ export function createEngineApi(deps: EngineApiDeps) {
       } finally {
         if (running === ctrl) running = null;
       }
+    },
+
+    /**
+     * Decodes a subject's photos and runs their reference pass now (cached
+     * mode), so that the next generation starts with them ready. Returns the
+     * reference token count.
+     */
+    async encodeSubject(subject: SubjectInput, width: number, height: number): Promise<{ referenceTokens: number }> {
+      requireBackend();
+      requireLive();
+      const loaded = current;
+      if (!loaded) throw new Error('no model pack is loaded');
+      const spec = await subjectSpec(subject, 0, width, height);
+      return { referenceTokens: await loaded.engine.encodeSubject(spec, width, height) };
     },
 
     /** Cancels the running generation; it stops before its next step. */

@@ -139,6 +139,32 @@ describe('each knob changes the output', () => {
   });
 });
 
+describe('caches', () => {
+  it('a prompt-only edit reuses reference latents and K/V, and encodes only the new prompt', async () => {
+    engine.clearCaches();
+    await gen();
+    const before = engine.cacheSizes();
+    expect(before.referenceKV).toBe(2); // the subject's reference and the black (dropped) one
+    await gen({ prompt: '@mochi on a wooden table, pencil' });
+    const after = engine.cacheSizes();
+    expect(after.referenceKV).toBe(before.referenceKV);
+    expect(after.latents).toBe(before.latents);
+    expect(after.text).toBe(before.text + 1);
+    // A new mask is new content: new latents and K/V.
+    await gen({ subjects: [mochi({ references: [syntheticReference('mochi-1|mask:abc', W, H, 3, new Float32Array(TOKENS).fill(0.5))] })] });
+    expect(engine.cacheSizes().referenceKV).toBe(before.referenceKV + 1);
+  });
+
+  it('encodeSubject warms the cache so generation runs no reference pass', async () => {
+    engine.clearCaches();
+    const tokens = await engine.encodeSubject(mochi(), W, H);
+    expect(tokens).toBe(TOKENS);
+    const warm = engine.cacheSizes();
+    await gen();
+    expect(engine.cacheSizes().referenceKV).toBe(warm.referenceKV);
+  });
+});
+
 describe('progress and cancel', () => {
   it('progress is a valid sequence ending in done, with previews when asked', async () => {
     const events: GenerateProgress[] = [];

@@ -126,8 +126,32 @@ export class Engine {
     return this.ctx.manifest;
   }
 
-  cacheSizes(): { text: number; latents: number; referenceKV: number } {
-    return { text: this.textCache.size, latents: this.latentCache.size, referenceKV: this.kvCache.size };
+  cacheSizes(): { text: number; latents: number; referenceKV: number; bytes: number } {
+    let bytes = 0;
+    for (const t of this.textCache.values()) bytes += t.embeddings.byteLength + t.pooled.byteLength;
+    for (const l of this.latentCache.values()) bytes += l.byteLength;
+    for (const kv of this.kvCache.values()) bytes += kv.k.byteLength + kv.v.byteLength;
+    return { text: this.textCache.size, latents: this.latentCache.size, referenceKV: this.kvCache.size, bytes };
+  }
+
+  /** Releases what the engine made itself (the sampler session) and its caches; pack sessions belong to the provider. */
+  async dispose(): Promise<void> {
+    this.clearCaches();
+    const sampler = this.samplerPromise;
+    this.samplerPromise = null;
+    if (sampler) await (await sampler.catch(() => null))?.release();
+  }
+
+  /**
+   * Encodes a subject's references ahead of a generation (cached mode): the
+   * VAE and the reference pass run once, every later generation reuses them.
+   * Returns the reference token count.
+   */
+  async encodeSubject(subject: Pick<SubjectSpec, 'classWord' | 'references'>, width: number, height: number): Promise<number> {
+    let tokens = 0;
+    for (const r of subject.references) tokens += (await this.referenceKV(r, subject.classWord, width, height)).tokens;
+    await this.referenceKV(this.blackReference(width, height), subject.classWord, width, height);
+    return tokens;
   }
 
   clearCaches(): void {
