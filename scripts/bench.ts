@@ -37,7 +37,8 @@ const request = (over: Partial<GenerateRequest>): GenerateRequest => ({
 
 async function main(): Promise<void> {
   const rows: [string, string][] = [];
-  const { engine } = await nodeEngine();
+  const attention = process.env.BENCH_ATTENTION === 'mha' ? 'mha' : 'decomposed';
+  const { engine } = await nodeEngine(attention);
   // Warm up both step graphs (session creation is not a step cost).
   await engine.generate(request({ steps: 1 }));
   await engine.generate(request({ steps: 1, refMode: 'full' }));
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   const edits: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
     const t0 = performance.now();
-    const fresh = (await nodeEngine()).engine; // new sessions, empty caches: what a new page load pays
+    const fresh = (await nodeEngine(attention)).engine; // new sessions, empty caches: what a new page load pays
     await fresh.generate(request({ subjects: [subject(`cold-${i}`)], seed: 7 }));
     colds.push(performance.now() - t0);
     engine.clearCaches(); // sessions exist, caches empty
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
   rows.push(['empty caches / prompt edit', `${(median(coldCaches) / median(edits)).toFixed(2)}x`]);
 
   const wide = Math.max(...rows.map((r) => r[0].length));
-  console.log(`\nSubject Studio benchmark: test pack, Node ${process.version}, onnxruntime-web WASM (1 thread), ${W}x${H}, medians of ${REPEATS} runs\n`);
+  console.log(`\nSubject Studio benchmark: test pack, Node ${process.version}, onnxruntime-web WASM (1 thread), ${attention} attention, ${W}x${H}, medians of ${REPEATS} runs\n`);
   console.log(`| ${'measure'.padEnd(wide)} | value      |`);
   console.log(`| ${'-'.repeat(wide)} | ---------- |`);
   for (const [k, v] of rows) console.log(`| ${k.padEnd(wide)} | ${v.padStart(10)} |`);
