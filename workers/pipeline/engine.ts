@@ -9,7 +9,9 @@ import type { AttentionKind, GraphRole, PackManifest } from '../pack/manifest';
 import { planAttention, type AttentionPlan, type PlanSubject } from './attentionPlan';
 import type { GenerateProgress, PreviewImage } from './progress';
 import { buildSamplerGraph } from './samplerGraph';
-import { droppedSteps, flowSigmas, gaussianNoise, guidanceWeights, type DropSchedule } from './schedule';
+import type { GenerationSettings } from '../generation-types';
+import { concatRows } from '../packbuild/reference/ops';
+import { droppedSteps, flowSigmas, gaussianNoise, guidanceWeights } from './schedule';
 
 export interface SessionProvider {
   get(role: GraphRole, attention: AttentionKind): Promise<ort.InferenceSession>;
@@ -57,23 +59,12 @@ export interface SubjectSpec {
   targetRegion?: Float32Array | null;
 }
 
-export interface GenerateRequest {
+export interface GenerateRequest extends GenerationSettings {
   prompt: string;
   negativePrompt: string;
   subjects: SubjectSpec[];
-  width: number;
-  height: number;
-  steps: number;
-  seed: number;
-  textGuidance: number;
-  refGuidance: number;
-  dropRatio: number;
-  dropSchedule: DropSchedule;
-  refMode: 'cached' | 'full';
   /** Full mode only: references attend to text and image (default true). */
   refsSeeContext?: boolean;
-  /** Send a preview every this many steps (0 = never). */
-  previewEvery: number;
 }
 
 export interface GenerateResult {
@@ -526,21 +517,14 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
+const concat = (parts: Float32Array[]): Float32Array => concatRows(...parts);
+
 function repeat(x: Float32Array, times: number): Float32Array {
   const out = new Float32Array(x.length * times);
   for (let b = 0; b < times; b++) out.set(x, b * x.length);
   return out;
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 /** Per-branch [layers, X] arrays -> [layers, branches, X]. */
 function interleaveLayers(perBranch: Float32Array[], layers: number, x: number): Float32Array {
