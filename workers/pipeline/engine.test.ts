@@ -5,7 +5,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { maxAbsDiff } from '../packbuild/testing/harness';
 import { CancelledError, type Engine, type GenerateRequest, type SubjectSpec } from './engine';
+import { DEFAULT_FREQUENCY, DEFAULT_MASK_SETTINGS } from '../generation-types';
 import { progressProblems, type GenerateProgress } from './progress';
+import { prepareReferences } from './references';
 import { nodeEngine, syntheticReference } from './testing/nodeEngine';
 
 const W = 128;
@@ -133,6 +135,20 @@ describe('each knob changes the output', () => {
   it('the reference image itself', async () => {
     expect(maxAbsDiff(base, await gen({ subjects: [mochi({ references: [syntheticReference('mochi-other', W, H, 17)] })] }))).toBeGreaterThan(CHANGED);
   });
+  it('the frequency split', async () => {
+    const src = { imageKey: 'mochi-1', maskKey: null, rgb: syntheticReference('x', W, H, 3).rgb, mask: null, width: W, height: H };
+    const refs = (frequency: typeof DEFAULT_FREQUENCY) =>
+      prepareReferences(src, { maskSettings: { ...DEFAULT_MASK_SETTINGS }, fill: 'black', frequency, gridW: 8, gridH: 8 });
+    const plain = await gen({ subjects: [mochi({ references: refs(DEFAULT_FREQUENCY) })] });
+    // Enabled with weights (1, 0, 0) is the plain reference.
+    const neutral = await gen({ subjects: [mochi({ references: refs({ ...DEFAULT_FREQUENCY, enabled: true }) })] });
+    expect(maxAbsDiff(plain, neutral)).toBeLessThan(EQ);
+    const lowOnly = await gen({ subjects: [mochi({ references: refs({ ...DEFAULT_FREQUENCY, enabled: true, gammaOrig: 0, gammaLow: 1 }) })] });
+    const highToo = await gen({ subjects: [mochi({ references: refs({ ...DEFAULT_FREQUENCY, enabled: true, gammaLow: 1, gammaHigh: 1 }) })] });
+    expect(maxAbsDiff(plain, lowOnly)).toBeGreaterThan(CHANGED);
+    expect(maxAbsDiff(plain, highToo)).toBeGreaterThan(CHANGED);
+  });
+
   it('layer and step windows', async () => {
     expect(maxAbsDiff(base, await gen({ subjects: [mochi({ layerStart: 1 })] }))).toBeGreaterThan(CHANGED);
     expect(maxAbsDiff(base, await gen({ subjects: [mochi({ stepWindow: [0, 0.5] })] }))).toBeGreaterThan(CHANGED);
