@@ -47,6 +47,19 @@ export interface EngineStatus {
   heapBytes: number | null;
 }
 
+/** The attention bias of one branch, row-major [rows, cols], and its token layout. */
+export interface AttentionPlanView {
+  rows: number;
+  cols: number;
+  textTokens: number;
+  imageTokens: number;
+  refTokens: number;
+  /** Each subject's reference columns. */
+  subjects: { name: string; start: number; count: number }[];
+  biasMin: number;
+  bias: Float32Array;
+}
+
 export interface EngineApiDeps {
   /** Sets onnxruntime-web's global options (where its .wasm lives, threads); runs before the first session. */
   configureRuntime: () => void;
@@ -299,6 +312,31 @@ export function createEngineApi(deps: EngineApiDeps) {
       if (!loaded) throw new Error('no model pack is loaded');
       const spec = await subjectSpec(subject, 0, width, height);
       return { referenceTokens: await loaded.engine.encodeSubject(spec, width, height) };
+    },
+
+    /**
+     * The attention bias B of a request's conditional branch at the first
+     * step (METHOD.md section 8: inspectable for debugging), with the token
+     * layout to label it.
+     */
+    async attentionPlan(input: GenerateInput): Promise<AttentionPlanView> {
+      requireBackend();
+      const loaded = current;
+      if (!loaded) throw new Error('no model pack is loaded');
+      const subjects = [];
+      for (const [i, s] of input.subjects.entries()) subjects.push(await subjectSpec(s, i, input.width, input.height));
+      const { plan, textTokens, imageTokens } = await queue.run(() => loaded.engine.attentionPlanPreview({ ...input, subjects }));
+      const view: AttentionPlanView = {
+        rows: plan.rows,
+        cols: plan.cols,
+        textTokens,
+        imageTokens,
+        refTokens: plan.dummyReference ? 0 : plan.refTokens,
+        subjects: subjects.map((s, i) => ({ name: s.name, ...plan.subjectColumns[i]! })),
+        biasMin: loaded.pack.manifest.attentionBiasMin,
+        bias: plan.bias,
+      };
+      return transfer(view, [view.bias.buffer as ArrayBuffer]);
     },
 
     /** Cancels the running generation; it stops before its next step. */

@@ -295,6 +295,40 @@ export class Engine {
     return feeds;
   }
 
+  /** The attention plans of a request (METHOD.md section 2): conditional and unconditional branches, per step fraction. */
+  private planner(req: GenerateRequest, cond: TokenizedPrompt, M: number, N: number) {
+    const withRefs = req.subjects.some((s) => s.references.length > 0);
+    const mode = withRefs ? req.refMode : 'cached';
+    const planSubjects = (concepts: boolean): PlanSubject[] =>
+      req.subjects.map((s) => ({
+        gamma: s.gamma,
+        refSets: s.references.map((r) => ({ tokens: N, gammaScale: r.gammaScale, mask: r.tokenMask })),
+        conceptPositions: concepts ? cond.concepts.filter((c) => c.subject === s.name).flatMap((c) => c.positions) : [],
+        targetRegion: s.targetRegion ?? null,
+        layerStart: s.layerStart,
+        stepWindow: s.stepWindow,
+      }));
+    // A window covering every step changes nothing: only a narrower one needs a plan per step.
+    const hasStepWindows = req.subjects.some((s) => s.stepWindow && (s.stepWindow[0] > 0 || s.stepWindow[1] < 1));
+    const base = { textTokens: M, imageTokens: N, mode, refsSeeContext: req.refsSeeContext, layers: this.m.transformer.layers, biasMin: this.m.attentionBiasMin } as const;
+    const plans = (stepFraction?: number): { cond: AttentionPlan; uncond: AttentionPlan } => ({
+      cond: planAttention({ ...base, stepFraction, subjects: planSubjects(true) }),
+      uncond: planAttention({ ...base, stepFraction, subjects: planSubjects(false) }),
+    });
+    return { plans, hasStepWindows };
+  }
+
+  /** The conditional branch's attention bias at the first step, for inspection (a heat map in the UI). */
+  async attentionPlanPreview(req: GenerateRequest): Promise<{ plan: AttentionPlan; textTokens: number; imageTokens: number; tokens: string[] }> {
+    this.validate(req);
+    const cond = await this.encodeText(req.prompt, req.subjects);
+    const tf = this.m.transformer;
+    const [, h, w] = this.latentDims(req.width, req.height);
+    const N = (h / tf.patchSize) * (w / tf.patchSize);
+    const plan = this.planner(req, cond, cond.ids.length, N).plans(0).cond;
+    return { plan, textTokens: cond.ids.length, imageTokens: N, tokens: cond.ids.map(String) };
+  }
+
   private validate(req: GenerateRequest): void {
     const ok = this.m.resolutions.some((r) => r.width === req.width && r.height === req.height);
     if (!ok) throw new Error(`size ${req.width}x${req.height} is not one this pack supports (${this.m.resolutions.map((r) => `${r.width}x${r.height}`).join(', ')})`);
@@ -345,7 +379,6 @@ export class Engine {
     const L = tf.layers;
     const D = tf.hiddenSize;
     const N = (h / tf.patchSize) * (w / tf.patchSize);
-    const biasMin = this.m.attentionBiasMin;
 
     onProgress({ kind: 'encoding', what: 'text', done: 0, total: 2 });
     const cond = await this.encodeText(req.prompt, req.subjects);
@@ -355,20 +388,7 @@ export class Engine {
 
     const withRefs = req.subjects.some((s) => s.references.length > 0);
     const mode = withRefs ? req.refMode : 'cached';
-    const planSubjects = (concepts: boolean): PlanSubject[] =>
-      req.subjects.map((s) => ({
-        gamma: s.gamma,
-        refSets: s.references.map((r) => ({ tokens: N, gammaScale: r.gammaScale, mask: r.tokenMask })),
-        conceptPositions: concepts ? cond.concepts.filter((c) => c.subject === s.name).flatMap((c) => c.positions) : [],
-        targetRegion: s.targetRegion ?? null,
-        layerStart: s.layerStart,
-        stepWindow: s.stepWindow,
-      }));
-    const hasStepWindows = req.subjects.some((s) => s.stepWindow);
-    const plans = (stepFraction?: number): { cond: AttentionPlan; uncond: AttentionPlan } => {
-      const base = { textTokens: M, imageTokens: N, mode, refsSeeContext: req.refsSeeContext, layers: L, biasMin, stepFraction } as const;
-      return { cond: planAttention({ ...base, subjects: planSubjects(true) }), uncond: planAttention({ ...base, subjects: planSubjects(false) }) };
-    };
+    const { plans, hasStepWindows } = this.planner(req, cond, M, N);
     let plan = plans(hasStepWindows ? 0 : undefined);
     const R = plan.cond.refTokens;
 
