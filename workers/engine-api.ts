@@ -323,7 +323,7 @@ export function createEngineApi(deps: EngineApiDeps) {
       requireBackend();
       const loaded = current;
       if (!loaded) throw new Error('no model pack is loaded');
-      const subjects = [];
+      const subjects: SubjectSpec[] = [];
       for (const [i, s] of input.subjects.entries()) subjects.push(await subjectSpec(s, i, input.width, input.height));
       const { plan, textTokens, imageTokens } = await queue.run(() => loaded.engine.attentionPlanPreview({ ...input, subjects }));
       const view: AttentionPlanView = {
