@@ -1,5 +1,8 @@
 import type { EngineStatus, PackSummary } from '../engine-client/engine';
+import { useEngineStatus, useStorageUse } from '../engine-client/queries';
+import { useGenerationStore } from '../state/generation-store';
 import { errorText, formatBytes } from './format';
+import './StatusBar.css';
 
 interface Props {
   engine: { status: 'pending' | 'error' | 'success'; data?: EngineStatus; error: unknown };
@@ -42,7 +45,7 @@ function PackItem({ pack }: Pick<Props, 'pack'>) {
         {formatBytes(p.totalBytes)} in {p.fileCount} files
       </span>
       {!p.trained && (
-        <span className="untrained" data-testid="status.untrained">
+        <span className="untrained" data-testid="status.untrained" title="Random weights: its images look like structured noise; it exists to run every code path.">
           <span className="badge">UNTRAINED</span>
           <span className="untrained-note">random weights: its images look like structured noise; it exists to run every code path</span>
         </span>
@@ -51,7 +54,53 @@ function PackItem({ pack }: Pick<Props, 'pack'>) {
   );
 }
 
+/** The DiT's attention kernel decides speed: fused (one MultiHeadAttention op) or decomposed (MatMul, Softmax). */
+function AttentionItem({ choice }: { choice: Record<string, string> | null | undefined }) {
+  if (!choice) return null;
+  const dit = choice.dit_step ?? choice.dit_reference;
+  const words = (kind: string) => (kind === 'mha' ? 'fused' : kind);
+  const detail = Object.entries(choice)
+    .filter(([, kind]) => kind !== 'none')
+    .map(([role, kind]) => `${role}: ${words(kind)}`)
+    .join(', ');
+  return (
+    <div className="status-item">
+      <span className="status-label">Attention</span>
+      <span className="status-value" data-testid="status.attention" data-attention={dit ?? ''} title={`Attention per graph (from the conformance probe on this backend): ${detail}`}>
+        {dit ? words(dit) : 'n/a'}
+      </span>
+    </div>
+  );
+}
+
+function MemoryItem({ status }: { status: EngineStatus | undefined }) {
+  const storage = useStorageUse();
+  const heap = status?.heapBytes;
+  const used = storage.data?.usedBytes;
+  const quota = storage.data?.quotaBytes;
+  const parts = [heap != null ? `heap ${formatBytes(heap)}` : null, used != null ? `disk ${formatBytes(used)}${quota != null ? ` of ${formatBytes(quota)}` : ''}` : null].filter(Boolean);
+  const title = [
+    heap != null ? `Engine worker JS heap: ${formatBytes(heap)}` : 'The browser does not report the engine heap',
+    status?.modelBytes != null ? `Model graphs in use: ${formatBytes(status.modelBytes)}` : null,
+    status?.caches ? `Engine caches: ${formatBytes(status.caches.bytes)} (${status.caches.text} prompts, ${status.caches.latents} reference latents, ${status.caches.referenceKV} reference K/V)` : null,
+    used != null ? `Site storage: ${formatBytes(used)}${quota != null ? ` of ${formatBytes(quota)} allowed` : ''}, ${storage.data?.blobs ?? 0} stored images and masks` : null,
+  ]
+    .filter(Boolean)
+    .join('\n');
+  if (parts.length === 0) return null;
+  return (
+    <div className="status-item">
+      <span className="status-label">Memory</span>
+      <span className="status-detail" data-testid="status.memory" title={title}>
+        {parts.join(' · ')}
+      </span>
+    </div>
+  );
+}
+
 export function StatusBar({ engine, pack }: Props) {
+  const live = useEngineStatus(pack.status === 'success');
+  const restarting = useGenerationStore((s) => s.recovery?.phase === 'restarting');
   const errors = [engine.status === 'error' ? engine.error : null, pack.status === 'error' ? pack.error : null].filter((e) => e !== null);
   return (
     <div className="status-bar" data-testid="status">
@@ -63,6 +112,15 @@ export function StatusBar({ engine, pack }: Props) {
         <span className="status-label">Pack</span>
         <PackItem pack={pack} />
       </div>
+      {restarting && (
+        <div className="status-item">
+          <span className="status-value warn" data-testid="status.restarting">
+            engine restarting…
+          </span>
+        </div>
+      )}
+      <AttentionItem choice={live.data?.attentionChoice} />
+      <MemoryItem status={live.data} />
       {engine.data && (
         <div className="status-item">
           <span className="status-label">Runtime</span>

@@ -34,7 +34,10 @@ export interface GalleryState {
   entries: GalleryEntry[];
   actions: {
     add(entry: GalleryEntry): void;
-    remove(id: string): void;
+    /** Removes an entry; returns it and its position (for undo), or null. */
+    remove(id: string): { entry: GalleryEntry; index: number } | null;
+    /** Puts a removed entry back where it was (undo of remove). */
+    restore(entry: GalleryEntry, index: number): void;
   };
 }
 
@@ -44,7 +47,18 @@ export const useGalleryStore = create<GalleryState>()(
       entries: [],
       actions: {
         add: (entry) => set({ entries: [entry, ...get().entries] }),
-        remove: (id) => set({ entries: get().entries.filter((e) => e.id !== id) }),
+        remove(id) {
+          const entries = get().entries;
+          const index = entries.findIndex((e) => e.id === id);
+          if (index < 0) return null;
+          set({ entries: entries.filter((e) => e.id !== id) });
+          return { entry: entries[index]!, index };
+        },
+        restore(entry, index) {
+          const entries = get().entries.filter((e) => e.id !== entry.id);
+          entries.splice(Math.max(0, Math.min(index, entries.length)), 0, entry);
+          set({ entries });
+        },
       },
     }),
     {

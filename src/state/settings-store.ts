@@ -22,6 +22,63 @@ export const DEFAULT_SETTINGS: Readonly<StudioSettings> = Object.freeze({
   refMode: 'cached',
 });
 
+/** The range a number may take; integer ones are rounded. */
+export interface NumberLimit {
+  min: number;
+  max: number;
+  /** The step inputs and sliders move by. */
+  step: number;
+  integer?: boolean;
+}
+
+/** Largest seed rollSeed draws (and the engine's 32-bit generators take without wrapping). */
+export const MAX_SEED = 2 ** 31 - 1;
+
+type NumericKey = { [K in keyof StudioSettings]: StudioSettings[K] extends number ? K : never }[keyof StudioSettings];
+
+export const SETTING_LIMITS: Readonly<Record<NumericKey, NumberLimit>> = Object.freeze({
+  width: { min: 16, max: 4096, step: 16, integer: true },
+  height: { min: 16, max: 4096, step: 16, integer: true },
+  steps: { min: 1, max: 100, step: 1, integer: true },
+  seed: { min: 0, max: MAX_SEED, step: 1, integer: true },
+  textGuidance: { min: 0, max: 20, step: 0.5 },
+  refGuidance: { min: 0, max: 20, step: 0.5 },
+  dropRatio: { min: 0, max: 1, step: 0.05 },
+});
+
+/** The value inside the limit, or null for NaN/Infinity (which must never be stored). */
+export function clampToLimit(value: number, limit: NumberLimit): number | null {
+  if (!Number.isFinite(value)) return null;
+  const v = limit.integer ? Math.round(value) : value;
+  return Math.min(limit.max, Math.max(limit.min, v));
+}
+
+const ENUMS = {
+  dropSchedule: ['random', 'early', 'late'],
+  refMode: ['cached', 'full'],
+} as const satisfies Partial<Record<keyof StudioSettings, readonly string[]>>;
+
+/**
+ * Keeps only valid values of a partial settings object: numbers clamped,
+ * NaN and unknown enum values dropped. Every write (UI, presets, persisted
+ * state from an older version) goes through this.
+ */
+export function sanitizeSettings(p: Partial<Record<keyof StudioSettings, unknown>>): Partial<StudioSettings> {
+  const out: Partial<Record<keyof StudioSettings, unknown>> = {};
+  for (const key of Object.keys(SETTING_LIMITS) as NumericKey[]) {
+    const v = p[key];
+    if (typeof v !== 'number') continue;
+    const c = clampToLimit(v, SETTING_LIMITS[key]);
+    if (c !== null) out[key] = c;
+  }
+  for (const key of Object.keys(ENUMS) as (keyof typeof ENUMS)[]) {
+    const v = p[key];
+    if ((ENUMS[key] as readonly unknown[]).includes(v)) out[key] = v;
+  }
+  if (typeof p.randomSeed === 'boolean') out.randomSeed = p.randomSeed;
+  return out as Partial<StudioSettings>;
+}
+
 export interface Preset {
   name: string;
   settings: StudioSettings;
@@ -47,21 +104,23 @@ export const useSettingsStore = create<SettingsState>()(
       settings: { ...DEFAULT_SETTINGS },
       presets: [],
       actions: {
-        set: (key, value) => set({ settings: { ...get().settings, [key]: value } }),
-        patch: (p) => set({ settings: { ...get().settings, ...p } }),
+        set: (key, value) => set({ settings: { ...get().settings, ...sanitizeSettings({ [key]: value }) } }),
+        patch: (p) => set({ settings: { ...get().settings, ...sanitizeSettings(p) } }),
         reset: () => set({ settings: { ...DEFAULT_SETTINGS } }),
         rollSeed() {
-          const seed = Math.floor(Math.random() * 2 ** 31);
+          const seed = Math.floor(Math.random() * (MAX_SEED + 1));
           set({ settings: { ...get().settings, seed } });
           return seed;
         },
         savePreset(name) {
-          const presets = get().presets.filter((p) => p.name !== name);
-          set({ presets: [...presets, { name, settings: { ...get().settings } }] });
+          const trimmed = name.trim();
+          if (!trimmed) return;
+          const presets = get().presets.filter((p) => p.name !== trimmed);
+          set({ presets: [...presets, { name: trimmed, settings: { ...get().settings } }] });
         },
         loadPreset(name) {
           const p = get().presets.find((x) => x.name === name);
-          if (p) set({ settings: { ...DEFAULT_SETTINGS, ...p.settings } });
+          if (p) set({ settings: { ...DEFAULT_SETTINGS, ...sanitizeSettings(p.settings) } });
           return !!p;
         },
         deletePreset: (name) => set({ presets: get().presets.filter((p) => p.name !== name) }),
@@ -71,6 +130,15 @@ export const useSettingsStore = create<SettingsState>()(
       name: PERSISTED.settings.key,
       storage: idbPersistStorage<Pick<SettingsState, 'settings' | 'presets'>>('your settings'),
       partialize: ({ settings, presets }) => ({ settings, presets }),
+      // Saved state may come from an older version (missing or renamed keys): fill in defaults, drop invalid values.
+      merge: (persisted, current) => {
+        const p = (persisted ?? {}) as Partial<Pick<SettingsState, 'settings' | 'presets'>>;
+        return {
+          ...current,
+          settings: { ...DEFAULT_SETTINGS, ...sanitizeSettings(p.settings ?? {}) },
+          presets: Array.isArray(p.presets) ? p.presets.filter((x) => typeof x?.name === 'string' && x.name.trim() !== '') : current.presets,
+        };
+      },
     },
   ),
 );

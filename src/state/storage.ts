@@ -5,7 +5,7 @@
  * quota) throws StorageQuotaError and leaves what was saved before intact:
  * each write is one IndexedDB transaction.
  */
-import { clear, createStore, del, get, keys, set, type UseStore } from 'idb-keyval';
+import { clear, createStore, del, get, keys, set, values, type UseStore } from 'idb-keyval';
 import type { PersistStorage, StorageValue } from 'zustand/middleware';
 
 let documents: UseStore | null = null;
@@ -46,10 +46,34 @@ async function guarded<T>(what: string, write: () => Promise<T>): Promise<T> {
   }
 }
 
+type BlobsListener = () => void;
+const blobListeners = new Set<BlobsListener>();
+
+/** Called after blobs were written or deleted (storage use changed). */
+export function onBlobsChanged(listener: BlobsListener): () => void {
+  blobListeners.add(listener);
+  return () => blobListeners.delete(listener);
+}
+
+function blobsChanged(): void {
+  for (const l of blobListeners) l();
+}
+
+/**
+ * Blob ids written (or found already stored) by putBlob in this page's
+ * lifetime. Garbage collection never takes these: a feature stores a blob
+ * first and refers to it from its document a moment later, and a collection
+ * running in between must not delete it. Whatever ends up unused is
+ * collected on a later start.
+ */
+const writtenThisSession = new Set<string>();
+
 /** Stores a blob under its id, once (blobs are content-addressed). */
 export async function putBlob(id: string, blob: Blob): Promise<void> {
+  writtenThisSession.add(id);
   if ((await get(id, blobStore())) !== undefined) return;
   await guarded(`an image (${(blob.size / 1e6).toFixed(1)} MB)`, () => set(id, blob, blobStore()));
+  blobsChanged();
 }
 
 export async function getBlob(id: string): Promise<Blob | undefined> {
@@ -58,6 +82,7 @@ export async function getBlob(id: string): Promise<Blob | undefined> {
 
 export async function deleteBlob(id: string): Promise<void> {
   await del(id, blobStore());
+  blobsChanged();
 }
 
 export async function blobIds(): Promise<string[]> {
@@ -103,6 +128,72 @@ export async function storageUse(): Promise<StorageUse> {
 export async function clearAllStorage(): Promise<void> {
   await clear(docs());
   await clear(blobStore());
+  writtenThisSession.clear();
+  blobsChanged();
+}
+
+/**
+ * Adds every string found anywhere in `value` (objects, arrays, Maps, Sets)
+ * to `out`. Blobs, typed arrays and other binary values are skipped.
+ */
+export function collectStrings(value: unknown, out: Set<string>): Set<string> {
+  const seen = new Set<object>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      out.add(v);
+      return;
+    }
+    if (typeof v !== 'object' || v === null || seen.has(v)) return;
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || (typeof Blob !== 'undefined' && v instanceof Blob)) return;
+    seen.add(v);
+    if (v instanceof Map) {
+      for (const [k, x] of v) {
+        walk(k);
+        walk(x);
+      }
+    } else if (v instanceof Set || Array.isArray(v)) {
+      for (const x of v) walk(x);
+    } else {
+      for (const x of Object.values(v)) walk(x);
+    }
+  };
+  walk(value);
+  return out;
+}
+
+export interface GarbageReport {
+  /** Ids of the blobs deleted. */
+  deleted: string[];
+  /** Their total size in bytes. */
+  bytes: number;
+  /** Blobs left in the store. */
+  kept: number;
+}
+
+/**
+ * Deletes blobs nothing refers to. A blob is kept when its id is in
+ * `referenced` (the live in-memory state of the stores), when it occurs as a
+ * string anywhere in any saved document, or when this session wrote it. The
+ * check is deliberately generous: a store that starts keeping blob ids in a
+ * new field is covered without changes here, and a saved document that a
+ * store failed to load (an unmigrated version) still protects its blobs.
+ * Leaking a blob costs disk space; deleting a used one loses someone's photo.
+ */
+export async function collectUnreferencedBlobs(referenced: ReadonlySet<string>): Promise<GarbageReport> {
+  const inDocuments = collectStrings(await values(docs()), new Set<string>());
+  const ids = await blobIds();
+  const doomed = ids.filter((id) => !referenced.has(id) && !inDocuments.has(id) && !writtenThisSession.has(id));
+  let bytes = 0;
+  const deleted: string[] = [];
+  for (const id of doomed) {
+    // Re-checked per blob: a putBlob may have claimed it while we were deleting others.
+    if (writtenThisSession.has(id)) continue;
+    bytes += (await getBlob(id))?.size ?? 0;
+    await del(id, blobStore());
+    deleted.push(id);
+  }
+  if (deleted.length > 0) blobsChanged();
+  return { deleted, bytes, kept: ids.length - deleted.length };
 }
 
 /**

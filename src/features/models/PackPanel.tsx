@@ -1,37 +1,85 @@
+/** The loaded model pack (what it is, its size and precision, whether it is trained) and loading another. */
 import type { PackSummary } from '../../engine-client/engine';
 import { formatBytes } from '../../app/format';
+import { isLocalPackUrl, usePackManifest } from './pack-hooks';
+import { precisionSummary } from './pack-load';
+import { LoadPack } from './LoadPack';
+import './packs.css';
+
+function Source({ url }: { url: string }) {
+  if (isLocalPackUrl(url)) return <>a folder on this computer</>;
+  return <code className="pack-url">{url}</code>;
+}
 
 export function PackPanel({ pack }: { pack: PackSummary }) {
+  const manifest = usePackManifest();
   return (
-    <section className="panel" data-testid="pack.panel">
-      <h2>Model pack</h2>
-      {pack.description && <p className="muted">{pack.description}</p>}
-      <p>
-        Default resolution {pack.defaultResolution.width}×{pack.defaultResolution.height} · loaded from <code>{pack.url}</code>
+    <section className="panel pack-panel" data-testid="pack.panel" aria-labelledby="pack-title">
+      <h2 id="pack-title">Model pack</h2>
+      <p className="pack-name">
+        <strong data-testid="pack.name">{pack.name}</strong> <span className="muted">v{pack.version}</span>{' '}
+        {pack.trained ? (
+          <span className="badge pack-trained">trained</span>
+        ) : (
+          <span className="badge pack-untrained" data-testid="pack.untrained" title="Random weights: its images look like structured noise; it exists to run every code path.">
+            UNTRAINED
+          </span>
+        )}
       </p>
-      <table className="graphs" data-testid="pack.graphs">
-        <thead>
-          <tr>
-            <th>Graph</th>
-            <th>Attention</th>
-            <th>Weights</th>
-            <th className="num">Size</th>
-          </tr>
-        </thead>
-        <tbody>
-          {pack.graphs.map((g) => (
-            <tr key={g.file}>
-              <td>{g.role}</td>
-              <td>{g.attention}</td>
-              <td>
-                {g.precision.matmul}
-                {g.precision.blockSize ? ` (block ${g.precision.blockSize})` : ''} / conv {g.precision.conv}
-              </td>
-              <td className="num">{formatBytes(g.bytes)}</td>
+      {pack.description && <p className="muted pack-description">{pack.description}</p>}
+      <dl className="pack-facts">
+        <dt>Size</dt>
+        <dd data-testid="pack.size">
+          {formatBytes(pack.totalBytes)} in {pack.fileCount} files
+        </dd>
+        <dt>Precision</dt>
+        <dd data-testid="pack.precision">{precisionSummary(pack.graphs)}</dd>
+        <dt>Sizes</dt>
+        <dd>
+          {(manifest?.resolutions ?? [pack.defaultResolution]).map((r) => `${r.width}×${r.height}`).join(', ')}
+        </dd>
+        {manifest && (
+          <>
+            <dt>Limits</dt>
+            <dd>
+              {manifest.tokens.maxText} tokens · {manifest.tokens.maxSubjects} subjects · {manifest.tokens.maxReferencesPerSubject} photos each
+            </dd>
+          </>
+        )}
+        <dt>From</dt>
+        <dd data-testid="pack.source">
+          <Source url={pack.url} />
+        </dd>
+      </dl>
+      <details className="pack-graphs">
+        <summary>{pack.graphs.length} graphs</summary>
+        <table className="graphs" data-testid="pack.graphs">
+          <thead>
+            <tr>
+              <th>Graph</th>
+              <th>Weights</th>
+              <th className="num">Size</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {pack.graphs.map((g) => (
+              <tr key={g.file}>
+                <td>
+                  {g.role}
+                  <span className="muted"> · {g.attention}</span>
+                </td>
+                <td>
+                  {g.precision.matmul}
+                  {g.precision.blockSize ? ` (block ${g.precision.blockSize})` : ''} / conv {g.precision.conv}
+                </td>
+                <td className="num">{formatBytes(g.bytes)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+      <h3 className="pack-subtitle">Load another pack</h3>
+      <LoadPack />
     </section>
   );
 }

@@ -1,4 +1,69 @@
-/** Placeholder until this feature lands (being built now). */
+/**
+ * The subjects panel: each subject's @name, class word, strength and 1 to 4
+ * reference photos with their masks; photos come in by dropping them anywhere
+ * on the window, pasting, or a per-subject file picker (import.ts). Below:
+ * storage use and "Clear all saved data".
+ */
+import { useRef } from 'react';
+import { MAX_SUBJECTS, useSubjectsStore } from '../../state/subjects-store';
+import { DropOverlay } from './DropOverlay';
+import { Icon } from './icons';
+import { Messages } from './Messages';
+import { StorageErrorBanner, StorageSection } from './StorageSection';
+import { SubjectList } from './SubjectList';
+import { UndoToast } from './UndoToast';
+import { useUndoDeleteShortcut } from './undo';
+import { useWindowImport } from './useWindowImport';
+import './subjects.css';
+
 export function SubjectsPanel() {
-  return <section className="panel" aria-label="SubjectsPanel" />;
+  const count = useSubjectsStore((s) => s.subjects.length);
+  const addSubject = useSubjectsStore((s) => s.actions.addSubject);
+  const drag = useWindowImport();
+  const panel = useRef<HTMLElement>(null);
+  useUndoDeleteShortcut();
+
+  const add = () => {
+    const subject = addSubject();
+    // Straight to naming it: focus and select the suggested name once the card is in the document.
+    requestAnimationFrame(() => {
+      const input = panel.current?.querySelector<HTMLInputElement>(`[data-subject-id="${CSS.escape(subject.id)}"] [data-testid="subject.name"]`);
+      input?.focus();
+      input?.select();
+    });
+  };
+
+  return (
+    <section className="panel subjects-panel" aria-labelledby="subjects-title" ref={panel}>
+      <StorageErrorBanner />
+      <header className="subjects-header">
+        <h2 id="subjects-title">Subjects</h2>
+        <span className="muted" data-testid="subjects.count">
+          {count} of {MAX_SUBJECTS}
+        </span>
+        <button
+          type="button"
+          className="subjects-add"
+          data-testid="subjects.add"
+          disabled={count >= MAX_SUBJECTS}
+          title={count >= MAX_SUBJECTS ? `The studio holds at most ${MAX_SUBJECTS} subjects` : 'Add an empty subject'}
+          onClick={add}
+        >
+          <Icon name="plus" size={14} /> Add subject
+        </button>
+      </header>
+      {count === 0 ? (
+        <p className="subjects-empty" data-testid="subjects.empty">
+          No subjects yet. Drop photos of your subject (a pet, a mug) anywhere on the page, paste one with Ctrl+V, or add a subject. Then use it in the prompt as
+          @name.
+        </p>
+      ) : (
+        <SubjectList fileDropTargetId={drag?.overSubjectId ?? null} />
+      )}
+      <Messages />
+      <UndoToast />
+      <StorageSection />
+      {drag && <DropOverlay drag={drag} />}
+    </section>
+  );
 }

@@ -1,0 +1,28 @@
+import { errorText } from '../../app/format';
+import type { MentionSubject } from './mentions';
+import { usePromptReport } from './hooks';
+
+/** "n / max" tokens of the pack's text encoder, and the text that the limit cuts off. */
+export function TokenCounter({ id, prompt, subjects }: { id: string; prompt: string; subjects: readonly MentionSubject[] }) {
+  const { report, error, pending } = usePromptReport(prompt, subjects);
+  const over = report !== undefined && report.tokenCount > report.maxTokens;
+  return (
+    <div id={id} className="token-counter" aria-live="polite" aria-busy={pending}>
+      <span
+        className={`token-count${over ? ' over' : ''}`}
+        data-testid="prompt.tokens"
+        data-count={report?.tokenCount}
+        data-max={report?.maxTokens}
+        title="Tokens the pack's text encoder reads (start and end markers included), out of the most it takes; the rest is cut."
+      >
+        {report ? `${report.tokenCount} / ${report.maxTokens}` : '– / –'} tokens
+      </span>
+      {error && !report && <span className="token-error">token count unavailable: {errorText(error)}</span>}
+      {report?.truncatedText && (
+        <span className="token-cut" data-testid="prompt.cut">
+          cut: <q>{report.truncatedText}</q>
+        </span>
+      )}
+    </div>
+  );
+}
