@@ -114,6 +114,30 @@ test('mentions: suggestions by keyboard and mouse, chips, unknown names, undo', 
   expect(await page.evaluate(() => window.__subjectStudio!.stores.prompt.getState().prompt)).toBe('@mochi next to @momo and @ghost');
 });
 
+test('prompt and pack controls are named and reachable by keyboard', async ({ studio, page }) => {
+  await studio.open();
+  for (const panel of [page.locator('.prompt-editor'), page.getByTestId('pack.panel')]) {
+    const controls = panel.locator('input, select, button, textarea');
+    expect(await controls.count()).toBeGreaterThanOrEqual(3);
+    const problems = await panel.evaluate((root) =>
+      [...root.querySelectorAll<HTMLElement>('input, select, button, textarea')].flatMap((el) => {
+        const what = el.dataset.testid ?? el.outerHTML.slice(0, 80);
+        const named = (el as HTMLInputElement).labels?.length || el.getAttribute('aria-label') || el.textContent?.trim();
+        return [!named && `${what}: no accessible name`, el.tabIndex < 0 && `${what}: not focusable`].filter(Boolean);
+      }),
+    );
+    expect(problems).toEqual([]);
+  }
+  await expect(page.getByRole('combobox', { name: 'Prompt' })).toHaveAttribute('data-testid', 'prompt.input');
+  await expect(page.getByRole('textbox', { name: 'Negative prompt' })).toHaveAttribute('data-testid', 'prompt.negative');
+  await expect(page.getByRole('checkbox', { name: 'Live' })).toHaveAttribute('data-testid', 'prompt.live');
+  await expect(page.getByRole('textbox', { name: 'Pack URL' })).toHaveAttribute('data-testid', 'pack.url');
+  // The folder picker is visually hidden behind its label, but Tab still reaches it.
+  await page.getByTestId('pack.url').focus();
+  await page.keyboard.press('Tab'); // Load (disabled while the field is empty) is skipped
+  await expect(page.getByTestId('pack.folder')).toBeFocused();
+});
+
 test("the token counter matches the pack's tokenizer and shows what is cut", async ({ studio, page }) => {
   await studio.open();
   await addSubjects(page);

@@ -178,8 +178,7 @@ test('reorders with the keyboard (handle arrows and move buttons) and by draggin
   await expect(handleC).toBeFocused();
   await expect(page.getByTestId('subjects.announcement')).toHaveText('Moved @c to position 2 of 3.');
 
-  await page.keyboard.press('Tab'); // the name field
-  await page.keyboard.press('Tab'); // Move up
+  await page.keyboard.press('Shift+Tab'); // Move up, above the handle
   await expect(card(page, 'c').getByTestId('subject.moveUp')).toBeFocused();
   await page.keyboard.press('Enter');
   expect(await namesInOrder(page)).toEqual(['c', 'a', 'b']);
@@ -199,10 +198,21 @@ test('reorders with the keyboard (handle arrows and move buttons) and by draggin
     'Subject @a',
   ]);
 
-  // The mouse: drag a's handle onto the top half of c's card.
-  const target = await card(page, 'c').boundingBox();
-  await card(page, 'a').getByTestId('subject.handle').dragTo(card(page, 'c'), { targetPosition: { x: target!.width / 2, y: 8 } });
+  // The mouse: drag a's handle onto the top half of c's card (all cards in view, so the drag never autoscrolls).
+  await page.setViewportSize({ width: 1440, height: 1600 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const from = (await card(page, 'a').getByTestId('subject.handle').boundingBox())!;
+  const to = (await card(page, 'c').boundingBox())!;
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  // Chromium starts a drag after the pointer moves a few pixels, and drops where the last dragover was accepted.
+  await page.mouse.move(from.x + from.width / 2, from.y - 10, { steps: 4 });
+  await page.mouse.move(to.x + to.width / 2, to.y + 12, { steps: 8 });
+  await expect(card(page, 'c')).toHaveClass(/insert-before/);
+  await page.mouse.move(to.x + to.width / 2 + 2, to.y + 14, { steps: 2 });
+  await page.mouse.up();
   expect(await namesInOrder(page)).toEqual(['a', 'c', 'b']);
+  await expect(page.getByTestId('subjects.announcement')).toHaveText('Moved @a to position 1 of 3.');
 });
 
 test('refuses a text file and a corrupt JPEG by name, and still adds the good photo', async ({ studio, page }) => {
@@ -345,6 +355,8 @@ test('every control in the panel has an accessible name and is reachable with Ta
   await studio.open();
   await dropFiles(page, [chelsea]);
   await expect(page.getByTestId('subject.image')).toHaveCount(1);
+  // Two subjects, so each has one enabled move button.
+  await addNamed(page, 'mug');
   const panel = page.getByRole('region', { name: 'Subjects' });
   const controls = panel.locator('button:visible, input:visible, [role=button]:visible');
   const n = await controls.count();
@@ -353,7 +365,7 @@ test('every control in the panel has an accessible name and is reachable with Ta
 
   await page.getByTestId('subjects.add').focus();
   const reached = new Set<string>();
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < 60; i++) {
     await page.keyboard.press('Tab');
     const id = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? '');
     reached.add(id);
@@ -395,7 +407,7 @@ test('keeps subjects and photos across a reload; unused blobs are collected only
   expect(await blobExists(page, 'orphan-from-an-earlier-session')).toBe(false);
   expect(await blobExists(page, goneImage)).toBe(false);
   await expect(page.getByTestId('storage.gc')).toHaveText(/^Removed 2 unused images \(/);
-  await expect(page.getByTestId('storage.use')).toContainText('2 images saved');
+  await expect(page.getByTestId('storage.use')).toContainText('2 files (');
 });
 
 test('says when a save fails, and what was saved before is intact', async ({ studio, page }) => {
@@ -429,7 +441,7 @@ test('clears all saved data after confirmation', async ({ studio, page }) => {
   await dropFiles(page, [chelsea]);
   await expect(page.getByTestId('subject.image')).toHaveCount(1);
   const id = (await subjects(page))[0]!.images[0]!.id;
-  await expect(page.getByTestId('storage.use')).toContainText('1 image saved');
+  await expect(page.getByTestId('storage.use')).toContainText('1 file (');
 
   await page.getByTestId('storage.clear').click();
   const dialog = page.getByRole('dialog', { name: 'Clear all saved data?' });
@@ -441,7 +453,7 @@ test('clears all saved data after confirmation', async ({ studio, page }) => {
   await page.getByTestId('storage.clear').click();
   await Promise.all([page.waitForEvent('load'), page.getByTestId('storage.clear-confirm').click()]);
   await expect(page.getByTestId('subjects.empty')).toBeVisible();
-  await expect(page.getByTestId('storage.use')).toContainText('0 images saved');
+  await expect(page.getByTestId('storage.use')).toContainText('0 files (');
   expect(await subjects(page)).toEqual([]);
   expect(await blobExists(page, id)).toBe(false);
 });

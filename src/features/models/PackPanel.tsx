@@ -57,7 +57,7 @@ export function PackPanel({ pack }: { pack: PackSummary }) {
           <thead>
             <tr>
               <th>Graph</th>
-              <th>Weights</th>
+              <th title="Weight precision: linear layers / convolutions">Precision</th>
               <th className="num">Size</th>
             </tr>
           </thead>
@@ -68,9 +68,9 @@ export function PackPanel({ pack }: { pack: PackSummary }) {
                   {g.role}
                   <span className="muted"> · {g.attention}</span>
                 </td>
-                <td>
+                <td title={`linear layers ${g.precision.matmul}${g.precision.blockSize ? ` in blocks of ${g.precision.blockSize}` : ''}, convolutions ${g.precision.conv}`}>
                   {g.precision.matmul}
-                  {g.precision.blockSize ? ` (block ${g.precision.blockSize})` : ''} / conv {g.precision.conv}
+                  {g.precision.blockSize ? `·${g.precision.blockSize}` : ''}/{g.precision.conv}
                 </td>
                 <td className="num">{formatBytes(g.bytes)}</td>
               </tr>

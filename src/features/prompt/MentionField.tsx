@@ -5,11 +5,14 @@
  * all work as usual. Typing "@" opens an ARIA combobox list of subjects.
  */
 import { useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode, type RefObject, type SyntheticEvent } from 'react';
-import { completeMention, highlightSegments, matchSubjects, mentionAtCaret, type MentionSubject, type Segment } from './mentions';
+import { completeMention, highlightSegments, matchSubjects, mentionAtCaret, pendingMention, type MentionSubject, type Segment } from './mentions';
 
 interface Props {
   id: string;
   value: string;
+  /** The caret (null while the field is not focused or has a selection); the editor owns it to know which mention is being typed. */
+  caret: number | null;
+  onCaretChange(caret: number | null): void;
   subjects: readonly MentionSubject[];
   onChange(value: string): void;
   /** Runs after the field's own keys (suggestion navigation); not called for keys the list used. */
@@ -22,7 +25,7 @@ interface Props {
 const CHIP_COLOURS = 6;
 
 /** The mirror's content: segments as spans, with an empty anchor span at `anchorAt` to place the list under. */
-function renderMirror(segments: Segment[], anchorAt: number | null, anchor: RefObject<HTMLSpanElement | null>): ReactNode[] {
+function renderMirror(segments: Segment[], anchorAt: number | null, pendingAt: number | null, anchor: RefObject<HTMLSpanElement | null>): ReactNode[] {
   const out: ReactNode[] = [];
   const anchorSpan = <span key="anchor" ref={anchor} className="mention-anchor" />;
   for (const s of segments) {
@@ -40,20 +43,23 @@ function renderMirror(segments: Segment[], anchorAt: number | null, anchor: RefO
       );
     else
       out.push(
-        <span key={s.start} className="mention-unknown" data-testid="prompt.unknown-mention" data-name={s.name}>
-          {s.text}
-        </span>,
+        s.start === pendingAt ? (
+          <span key={s.start}>{s.text}</span>
+        ) : (
+          <span key={s.start} className="mention-unknown" data-testid="prompt.unknown-mention" data-name={s.name}>
+            {s.text}
+          </span>
+        ),
       );
   }
   return out;
 }
 
-export function MentionField({ id, value, subjects, onChange, onKeyDown, describedBy, placeholder, testId }: Props) {
+export function MentionField({ id, value, caret, onCaretChange: setCaret, subjects, onChange, onKeyDown, describedBy, placeholder, testId }: Props) {
   const textarea = useRef<HTMLTextAreaElement>(null);
   const mirror = useRef<HTMLDivElement>(null);
   const list = useRef<HTMLUListElement>(null);
   const anchor = useRef<HTMLSpanElement>(null);
-  const [caret, setCaret] = useState<number | null>(null);
   const [dismissedAt, setDismissedAt] = useState<number | null>(null);
   const [active, setActive] = useState({ query: '', index: 0 });
 
@@ -145,7 +151,7 @@ export function MentionField({ id, value, subjects, onChange, onKeyDown, describ
   return (
     <div className="mention-field">
       <div ref={mirror} className="mention-mirror" aria-hidden="true">
-        {renderMirror(segments, open ? mention.start : null, anchor)}
+        {renderMirror(segments, open ? mention.start : null, pendingMention(value, caret, subjects), anchor)}
         {/* A trailing newline needs a character after it to take up its line, as it does in the textarea. */}
         {value.endsWith('\n') ? ' ' : null}
       </div>

@@ -3,14 +3,14 @@
  * flagged, the token count against the pack's limit, the negative prompt,
  * Ctrl/Cmd+Enter to generate and live mode.
  */
-import { useId, useMemo, type KeyboardEvent } from 'react';
+import { useId, useMemo, useState, type KeyboardEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useGenerationStore } from '../../state/generation-store';
 import { usePromptStore } from '../../state/prompt-store';
 import { useSubjectsStore } from '../../state/subjects-store';
 import { useLiveGenerate } from './hooks';
 import { MentionField } from './MentionField';
-import { unknownNames, type MentionSubject } from './mentions';
+import { pendingMention, unknownNames, type MentionSubject } from './mentions';
 import { TokenCounter } from './TokenCounter';
 import './prompt.css';
 
@@ -30,7 +30,8 @@ export function PromptEditor() {
     [subjectsRaw],
   );
   const live = useLiveGenerate();
-  const unknown = unknownNames(prompt, subjects);
+  const [caret, setCaret] = useState<number | null>(null);
+  const unknown = unknownNames(prompt, subjects, pendingMention(prompt, caret, subjects));
 
   const shortcut = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !e.nativeEvent.isComposing) {
@@ -68,6 +69,8 @@ export function PromptEditor() {
         id={id('prompt')}
         testId="prompt.input"
         value={prompt}
+        caret={caret}
+        onCaretChange={setCaret}
         subjects={subjects}
         placeholder={subjects.length ? `@${subjects[0]!.name} sleeping on a stack of books, watercolor` : 'a cat sleeping on a stack of books, watercolor'}
         describedBy={`${id('help')} ${id('tokens')} ${id('unknown')}`}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { completeMention, findSubjectIndex, highlightSegments, matchSubjects, mentionAtCaret, unknownNames } from './mentions';
+import { completeMention, findSubjectIndex, highlightSegments, matchSubjects, mentionAtCaret, pendingMention, unknownNames } from './mentions';
 
 const subjects = [
   { name: 'mochi', classWord: 'cat' },
@@ -36,6 +36,17 @@ describe('unknownNames', () => {
   it('lists each unknown name once, in order', () => {
     expect(unknownNames('@zed @mochi @yan @zed', subjects)).toEqual(['zed', 'yan']);
     expect(unknownNames('@MOCHI', subjects)).toEqual([]);
+  });
+
+  it('does not flag a mention still being typed towards a subject name', () => {
+    const prompt = '@zed and @mo';
+    expect(pendingMention(prompt, 12, subjects)).toBe(9);
+    expect(unknownNames(prompt, subjects, pendingMention(prompt, 12, subjects))).toEqual(['zed']);
+    // No subject starts with "zz", the caret elsewhere, no caret: flagged.
+    expect(pendingMention('@zz', 3, subjects)).toBeNull();
+    expect(pendingMention(prompt, 4, subjects)).toBeNull();
+    expect(pendingMention(prompt, null, subjects)).toBeNull();
+    expect(unknownNames(prompt, subjects, null)).toEqual(['zed', 'mo']);
   });
 });
 

@@ -41,10 +41,10 @@ export function highlightSegments(prompt: string, subjects: readonly MentionSubj
   return out;
 }
 
-/** Names mentioned with no such subject, each once, in order of first mention. */
-export function unknownNames(prompt: string, subjects: readonly MentionSubject[]): string[] {
+/** Names mentioned with no such subject, each once, in order of first mention; the mention starting at `pendingAt` (still being typed) is left out. */
+export function unknownNames(prompt: string, subjects: readonly MentionSubject[], pendingAt: number | null = null): string[] {
   const seen = new Set<string>();
-  for (const m of parseMentions(prompt)) if (findSubjectIndex(m.name, subjects) < 0) seen.add(m.name);
+  for (const m of parseMentions(prompt)) if (m.start !== pendingAt && findSubjectIndex(m.name, subjects) < 0) seen.add(m.name);
   return [...seen];
 }
 
@@ -86,6 +86,16 @@ export interface Completion {
   insert: string;
   /** Where the caret goes. */
   caret: number;
+}
+
+/**
+ * The start of the mention being typed at the caret while it can still become
+ * a subject's name (some subject matches it), else null: such a mention is not
+ * flagged as unknown yet, as "@mo" on its way to "@mochi".
+ */
+export function pendingMention(prompt: string, caret: number | null, subjects: readonly MentionSubject[]): number | null {
+  const m = caret === null ? null : mentionAtCaret(prompt, caret);
+  return m && matchSubjects(m.query, subjects, 1).length > 0 ? m.start : null;
 }
 
 /** Replaces the mention with `@name`; at the end of the prompt a space follows, ready for the next word. */

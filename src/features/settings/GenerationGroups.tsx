@@ -5,13 +5,25 @@ import type { PackManifest } from '../../../workers/pack/manifest';
 import { CheckField, Group, HelpButton, NumberField, SelectField } from './fields';
 
 type Size = { width: number; height: number };
+
+/** A die (an SVG: emoji fonts are missing on many Linux desktops). */
+function DiceIcon() {
+  return (
+    <svg width="18" height="18" viewBox="0 0 18 18" aria-hidden="true" focusable="false">
+      <rect x="1.5" y="1.5" width="15" height="15" rx="3.5" fill="none" stroke="currentColor" strokeWidth="1.5" />
+      {[[5.5, 5.5], [12.5, 5.5], [9, 9], [5.5, 12.5], [12.5, 12.5]].map(([cx, cy]) => (
+        <circle key={`${cx},${cy}`} cx={cx} cy={cy} r="1.4" fill="currentColor" />
+      ))}
+    </svg>
+  );
+}
 const sizeKey = (s: Size) => `${s.width}x${s.height}`;
 
 /** The pack's sizes (from its manifest; its default alone until that arrives), plus the current one if the pack lacks it. */
 function sizeOptions(current: Size, pack: PackSummary | undefined, manifest: PackManifest | undefined) {
   const sizes: Size[] = manifest?.resolutions ?? (pack ? [pack.defaultResolution] : []);
   const dflt = manifest?.defaultResolution ?? pack?.defaultResolution;
-  const options = sizes.map((s) => ({ value: sizeKey(s), label: `${s.width} × ${s.height}${dflt && sizeKey(dflt) === sizeKey(s) ? ' (default)' : ''}` }));
+  const options = sizes.map((s) => ({ value: sizeKey(s), label: `${s.width} × ${s.height}${dflt && sizeKey(dflt) === sizeKey(s) ? ' · default' : ''}` }));
   const supported = options.some((o) => o.value === sizeKey(current));
   if (!supported) options.unshift({ value: sizeKey(current), label: `${current.width} × ${current.height} (not in this pack)` });
   return { options, supported: supported || !manifest };
@@ -31,7 +43,7 @@ export function BasicsGroup({ settings, pack, manifest }: { settings: StudioSett
         onChange={(v) => actions.set('seed', v)}
         suffix={
           <HelpButton className="icon-button" testId="settings.dice" label="Roll a new seed" help="Pick a new random seed now." onClick={() => actions.rollSeed()}>
-            <span aria-hidden="true">🎲</span>
+            <DiceIcon />
           </HelpButton>
         }
       />
@@ -97,7 +109,7 @@ export function GuidanceGroup({ settings }: { settings: StudioSettings }) {
 }
 
 const SCHEDULES = [
-  { value: 'random', label: 'Random (from the seed)' },
+  { value: 'random', label: 'Random (seeded)' },
   { value: 'early', label: 'Early steps' },
   { value: 'late', label: 'Late steps' },
 ] as const;

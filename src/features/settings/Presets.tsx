@@ -1,7 +1,10 @@
 /** Saved presets: the generation settings under a name (per-subject knobs stay with their subjects). */
 import { useId, useState, type FormEvent } from 'react';
 import { useSettingsStore } from '../../state/settings-store';
-import { Group, HelpButton } from './fields';
+import { Group, Help, HelpButton } from './fields';
+
+const NAME_HELP = 'A name for the current settings; saving under an existing name replaces that preset.';
+const PICK_HELP = 'The saved preset that Load and Delete act on.';
 
 export function Presets() {
   const id = useId();
@@ -36,25 +39,28 @@ export function Presets() {
           placeholder="Preset name"
           value={name}
           maxLength={60}
-          title="A name for the current settings; saving under an existing name replaces that preset."
+          title={NAME_HELP}
+          aria-describedby={`${id}-name-help`}
           onChange={(e) => setName(e.target.value)}
         />
-        <button type="submit" data-testid="settings.preset.save" disabled={!name.trim()} title="Save the current generation settings under this name.">
+        <HelpButton type="submit" testId="settings.preset.save" disabled={!name.trim()} help="Save the current generation settings under this name.">
           Save
-        </button>
+        </HelpButton>
+        <Help id={`${id}-name-help`} help={NAME_HELP} />
       </form>
       {presets.length > 0 && (
         <div className="preset-row">
           <label htmlFor={`${id}-pick`} className="visually-hidden">
             Saved presets
           </label>
-          <select id={`${id}-pick`} data-testid="settings.preset.select" value={selected} title="A saved preset to load or delete." onChange={(e) => setPicked(e.target.value)}>
+          <select id={`${id}-pick`} data-testid="settings.preset.select" value={selected} title={PICK_HELP} aria-describedby={`${id}-pick-help`} onChange={(e) => setPicked(e.target.value)}>
             {presets.map((p) => (
               <option key={p.name} value={p.name}>
                 {p.name}
               </option>
             ))}
           </select>
+          <Help id={`${id}-pick-help`} help={PICK_HELP} />
           <HelpButton
             testId="settings.preset.load"
             help="Replace the current generation settings with the chosen preset."

@@ -13,7 +13,7 @@ interface Common {
   disabled?: boolean;
 }
 
-function Help({ id, help }: { id: string; help: string }) {
+export function Help({ id, help }: { id: string; help: string }) {
   return (
     <span id={id} className="visually-hidden">
       {help}
@@ -139,20 +139,21 @@ export function Group({ title, children, testId, defaultOpen = true }: { title: 
 }
 
 /** A button with its help as tooltip and description, like the fields. */
-export function HelpButton({ help, testId, children, className, disabled, onClick, label }: {
+export function HelpButton({ help, testId, children, className, disabled, onClick, label, type = 'button' }: {
   help: string;
+  type?: 'button' | 'submit';
   testId?: string;
   children: ReactNode;
   className?: string;
   disabled?: boolean;
   /** An accessible name when the visible content is an icon. */
   label?: string;
-  onClick(): void;
+  onClick?(): void;
 }) {
   const id = useId();
   return (
     <>
-      <button type="button" className={className} data-testid={testId} title={help} aria-label={label} aria-describedby={id} disabled={disabled} onClick={onClick}>
+      <button type={type} className={className} data-testid={testId} title={help} aria-label={label} aria-describedby={id} disabled={disabled} onClick={onClick}>
         {children}
       </button>
       <Help id={id} help={help} />

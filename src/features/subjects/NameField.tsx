@@ -34,7 +34,8 @@ export function NameField({ subject }: Props) {
 
   return (
     <div className="subject-field subject-name-field">
-      <label htmlFor={id} className="subject-label">
+      {/* The "@" in front says what this is; the label is for screen readers. */}
+      <label htmlFor={id} className="visually-hidden">
         Name
       </label>
       <div className="subject-name-input" data-invalid={problem ? true : undefined}>

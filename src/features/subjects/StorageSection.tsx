@@ -70,13 +70,13 @@ export function StorageSection() {
   useEffect(() => onBlobsChanged(() => void client.invalidateQueries({ queryKey: storageKeys.use })), [client]);
 
   const u = use.data;
-  const used = u?.usedBytes != null ? `${formatBytes(u.usedBytes)}${u.quotaBytes ? ` of ${formatBytes(u.quotaBytes)} available` : ''}` : 'unknown';
+  const used = u?.usedBytes != null ? `${formatBytes(u.usedBytes)} used${u.quotaBytes ? ` of ${formatBytes(u.quotaBytes)}` : ''}` : 'unknown';
   const removed = gc.data?.deleted.length ?? 0;
   return (
     <section className="subjects-storage" aria-labelledby="subjects-storage-title" data-testid="storage.section" data-gc={gc.isSuccess ? 'done' : gc.isError ? 'failed' : 'waiting'}>
       <h3 id="subjects-storage-title">Storage</h3>
       <p data-testid="storage.use">
-        {use.isPending ? 'Measuring…' : use.isError ? `Unknown (${errorText(use.error)})` : `${used} · ${u!.blobs} ${u!.blobs === 1 ? 'image' : 'images'} saved`}
+        {use.isPending ? 'Measuring…' : use.isError ? `Unknown (${errorText(use.error)})` : `${used} · ${u!.blobs} ${u!.blobs === 1 ? 'file' : 'files'} (photos, masks, results)`}
       </p>
       {removed > 0 && (
         <p className="muted" data-testid="storage.gc">

@@ -54,7 +54,10 @@ export function SubjectCard(props: Props) {
       onDragOver={props.onCardDragOver}
       onDrop={props.onCardDrop}
     >
-      <div className="subject-card-top">
+      <div className="subject-rail">
+        <button type="button" className="icon-button" data-testid="subject.moveUp" aria-label={`Move @${subject.name} up`} title="Move up" disabled={index === 0} onClick={() => props.onMove(-1, 'subject.moveUp')}>
+          <Icon name="up" size={14} />
+        </button>
         <span
           className="drag-handle"
           role="button"
@@ -69,18 +72,15 @@ export function SubjectCard(props: Props) {
         >
           <Icon name="grip" />
         </span>
+        <button type="button" className="icon-button" data-testid="subject.moveDown" aria-label={`Move @${subject.name} down`} title="Move down" disabled={index === count - 1} onClick={() => props.onMove(1, 'subject.moveDown')}>
+          <Icon name="down" size={14} />
+        </button>
+      </div>
+      <div className="subject-card-top">
         <NameField subject={subject} />
-        <div className="subject-card-buttons">
-          <button type="button" className="icon-button" data-testid="subject.moveUp" aria-label={`Move @${subject.name} up`} title="Move up" disabled={index === 0} onClick={() => props.onMove(-1, 'subject.moveUp')}>
-            <Icon name="up" />
-          </button>
-          <button type="button" className="icon-button" data-testid="subject.moveDown" aria-label={`Move @${subject.name} down`} title="Move down" disabled={index === count - 1} onClick={() => props.onMove(1, 'subject.moveDown')}>
-            <Icon name="down" />
-          </button>
-          <button type="button" className="icon-button danger" data-testid="subject.delete" aria-label={`Delete @${subject.name}`} title="Delete (you can undo)" onClick={props.onDelete}>
-            <Icon name="trash" />
-          </button>
-        </div>
+        <button type="button" className="icon-button danger" data-testid="subject.delete" aria-label={`Delete @${subject.name}`} title="Delete (you can undo)" onClick={props.onDelete}>
+          <Icon name="trash" />
+        </button>
       </div>
       <div className="subject-field">
         <label htmlFor={classId} className="subject-label">

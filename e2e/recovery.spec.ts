@@ -1,0 +1,109 @@
+/**
+ * Engine recovery: the engine worker dies in the middle of a generation. The
+ * studio says what happened, starts a fresh engine on the same backend and
+ * pack, keeps everything the user made, and generates again.
+ */
+import { readFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+
+/** A photo of @mochi in the blob store and the subject made of it (the subjects panel has its own spec). */
+async function addMochi(page: Page): Promise<void> {
+  const photo = [...readFileSync(new URL('./photos/chelsea.png', import.meta.url))];
+  await page.evaluate(async (bytes) => {
+    await new Promise<void>((resolve, reject) => {
+      const open = indexedDB.open('subject-studio-blobs');
+      open.onupgradeneeded = () => open.result.createObjectStore('blobs');
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const tx = open.result.transaction('blobs', 'readwrite');
+        tx.objectStore('blobs').put(new Blob([new Uint8Array(bytes)], { type: 'image/png' }), 'e2e-photo-chelsea');
+        tx.oncomplete = () => (open.result.close(), resolve());
+        tx.onerror = () => reject(tx.error);
+      };
+    });
+    const { actions } = window.__subjectStudio!.stores.subjects.getState();
+    const s = actions.addSubject({ name: 'mochi', classWord: 'cat' });
+    actions.addImages(s.id, [{ id: 'e2e-photo-chelsea', fileName: 'chelsea.png', width: 451, height: 300, mask: null }]);
+  }, photo);
+}
+
+/** What the user made, as the stores hold it. */
+function userData(page: Page) {
+  return page.evaluate(() => {
+    const { stores } = window.__subjectStudio!;
+    return {
+      prompt: stores.prompt.getState().prompt,
+      subjects: stores.subjects.getState().subjects.map((s) => ({ name: s.name, images: s.images.map((i) => i.id) })),
+      gallery: stores.gallery.getState().entries.map((e) => e.pngId),
+      steps: stores.settings.getState().settings.steps,
+    };
+  });
+}
+
+/**
+ * Kills the engine worker the way a crash does: an uncaught error, then the
+ * worker is gone and never answers again. Run inside the worker itself
+ * (Playwright reaches workers directly), so the app carries no test-only code for it.
+ */
+async function crashEngineWorker(page: Page): Promise<void> {
+  const worker = page.workers().find((w) => /engine\.worker/.test(w.url()));
+  if (!worker) throw new Error(`no engine worker among ${page.workers().map((w) => w.url()).join(', ')}`);
+  await worker.evaluate(() => {
+    setTimeout(() => {
+      setTimeout(() => self.close(), 0);
+      throw new Error('crash for test: the engine worker was stopped on purpose');
+    }, 0);
+  });
+}
+
+test('a worker crash during a generation: the studio says so, restarts the engine, keeps subjects, prompt and gallery, and generates again', async ({ studio, backend, page }) => {
+  test.setTimeout(180_000);
+  await studio.open();
+  await addMochi(page);
+  await page.evaluate(() => {
+    const { stores } = window.__subjectStudio!;
+    stores.prompt.getState().actions.setPrompt('@mochi by the window, morning light');
+    stores.settings.getState().actions.patch({ width: 128, height: 128, steps: 2, seed: 5, randomSeed: false });
+  });
+  await page.getByTestId('generate.button').click();
+  await expect(page.getByTestId('gallery.item')).toHaveCount(1);
+  await expect(page.getByTestId('generate.cancel')).toBeDisabled();
+
+  // A long run (WASM steps are fast: more of them, on a larger image), crashed once it is under way.
+  await page.evaluate((wasm) => {
+    window.__subjectStudio!.stores.settings.getState().actions.patch(wasm ? { steps: 60, width: 256, height: 256 } : { steps: 12 });
+  }, backend === 'wasm');
+  const before = await userData(page);
+  await page.getByTestId('generate.button').click();
+  await expect(page.getByTestId('generate.progress')).toHaveAttribute('aria-valuenow', /^[1-9]\d*$/);
+  await crashEngineWorker(page);
+
+  const message = page.getByTestId('recovery.message');
+  await expect(message).toContainText('The engine stopped (the engine worker failed:');
+  await expect(message).toContainText('crash for test');
+  await expect(message).toHaveAttribute('data-phase', 'restarted');
+  await expect(message).toContainText('it was restarted. Your subjects, prompt and gallery are safe.');
+  // The run that was going is over, and the panel says so instead of hanging.
+  await expect(page.getByTestId('generate.progress')).toHaveCount(0);
+  await expect(page.getByTestId('generate.cancel')).toBeDisabled();
+  await expect(page.getByTestId('generate.notice')).toContainText('The generation that was running is lost');
+  await expect(page.getByTestId('generate.error')).toHaveCount(0);
+  // The app's crash banner described the dead worker; once restarted it is gone.
+  await expect(page.getByTestId('studio.problems')).toHaveCount(0);
+
+  expect(await userData(page)).toEqual(before);
+  await expect(page.getByTestId('gallery.item')).toHaveCount(1);
+  // A fresh worker on the same backend with the pack loaded.
+  const status = await studio.status();
+  expect(status.backend).toBe(backend);
+  expect(status.pack).not.toBeNull();
+  await expect.poll(() => page.workers().filter((w) => /engine\.worker/.test(w.url())).length).toBe(1);
+  await expect(studio.backendStatus).toHaveAttribute('data-backend', backend);
+
+  await page.evaluate(() => window.__subjectStudio!.stores.settings.getState().actions.patch({ steps: 2, width: 128, height: 128 }));
+  await page.getByTestId('generate.button').click();
+  await expect(page.getByTestId('gallery.item')).toHaveCount(2);
+  await expect(page.getByTestId('generate.result')).not.toHaveAttribute('data-gallery-id', '');
+  await expect(page.getByTestId('generate.error')).toHaveCount(0);
+});
