@@ -11,7 +11,7 @@ import type { MentionSubject } from './mentions';
 /** The token report waits this long after the last keystroke, so typing does not queue a worker call per key. */
 export const REPORT_DEBOUNCE_MS = 150;
 /** Live mode generates once the prompt has not changed for this long. */
-export const LIVE_PAUSE_MS = 0;
+export const LIVE_PAUSE_MS = 600;
 
 /** `value`, once it has stopped changing for `ms`. */
 export function useDebounced<T>(value: T, ms: number): T {
@@ -41,7 +41,7 @@ export function usePromptReport(prompt: string, subjects: readonly MentionSubjec
     queryKey: ['engine', 'promptReport', backend, url, settled],
     queryFn: () => {
       const [p, subs] = JSON.parse(settled) as [string, [string, string][]];
-      return getEngine().promptReport(p, subs.slice(1).map(([name, classWord]) => ({ name, classWord })));
+      return getEngine().promptReport(p, subs.map(([name, classWord]) => ({ name, classWord })));
     },
     enabled: summary !== undefined,
     placeholderData: keepPreviousData,
