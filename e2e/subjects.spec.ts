@@ -406,7 +406,7 @@ test('keeps subjects and photos across a reload; unused blobs are collected only
   for (const image of saved[0]!.images) expect(await storedImage(page, image.id)).toMatchObject({ width: image.width, height: image.height });
   expect(await blobExists(page, 'orphan-from-an-earlier-session')).toBe(false);
   expect(await blobExists(page, goneImage)).toBe(false);
-  await expect(page.getByTestId('storage.gc')).toHaveText(/^Removed 2 unused images \(/);
+  await expect(page.getByTestId('storage.gc')).toHaveText(/^Removed 2 unused files \(/);
   await expect(page.getByTestId('storage.use')).toContainText('2 files (');
 });
 

@@ -49,7 +49,7 @@ export function NameField({ subject }: Props) {
           aria-invalid={problem ? true : undefined}
           aria-describedby={problem ? `${id}-problem` : undefined}
           title="Type @name in the prompt to use this subject"
-          onChange={(e) => change(e.target.value.trim())}
+          onChange={(e) => change(e.target.value)}
           onBlur={revert}
           onKeyDown={(e) => {
             if (e.key === 'Escape') revert();

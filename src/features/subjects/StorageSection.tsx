@@ -6,6 +6,7 @@ import { collectBlobGarbageOnce } from './blob-gc';
 import { Icon } from './icons';
 
 const storageKeys = { use: ['storage', 'use'] as const, gc: ['storage', 'gc'] as const };
+const REFRESH_AFTER_MS = 400;
 
 /** Shown when a save fails (a full quota): what failed, and that what was saved before is intact. */
 export function StorageErrorBanner() {
@@ -67,7 +68,18 @@ export function StorageSection() {
   const gc = useQuery({ queryKey: storageKeys.gc, queryFn: collectBlobGarbageOnce, staleTime: Infinity, gcTime: Infinity });
   const dialog = useRef<HTMLDialogElement>(null);
 
-  useEffect(() => onBlobsChanged(() => void client.invalidateQueries({ queryKey: storageKeys.use })), [client]);
+  useEffect(() => {
+    // Re-measured once writes pause: a burst (four photos, a gallery save) costs one refresh, outside the writes' own tasks.
+    let timer = 0;
+    const stop = onBlobsChanged(() => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => void client.invalidateQueries({ queryKey: storageKeys.use }), REFRESH_AFTER_MS);
+    });
+    return () => {
+      stop();
+      window.clearTimeout(timer);
+    };
+  }, [client]);
 
   const u = use.data;
   const used = u?.usedBytes != null ? `${formatBytes(u.usedBytes)} used${u.quotaBytes ? ` of ${formatBytes(u.quotaBytes)}` : ''}` : 'unknown';
@@ -80,7 +92,7 @@ export function StorageSection() {
       </p>
       {removed > 0 && (
         <p className="muted" data-testid="storage.gc">
-          Removed {removed} unused {removed === 1 ? 'image' : 'images'} ({formatBytes(gc.data!.bytes)}) at startup.
+          Removed {removed} unused {removed === 1 ? 'file' : 'files'} ({formatBytes(gc.data!.bytes)}) at startup.
         </p>
       )}
       <button type="button" className="danger-button" data-testid="storage.clear" onClick={() => dialog.current?.showModal()}>

@@ -33,7 +33,7 @@ export function collectBlobGarbageOnce(): Promise<GarbageReport> {
   started ??= whenAllHydrated(PERSISTED_STORES).then(async () => {
     const report = await collectUnreferencedBlobs(liveStrings());
     if (report.deleted.length > 0) {
-      console.info(`[storage] removed ${report.deleted.length} unused images (${(report.bytes / 1e6).toFixed(1)} MB); ${report.kept} kept`);
+      console.info(`[storage] removed ${report.deleted.length} unused files (${(report.bytes / 1e6).toFixed(1)} MB); ${report.kept} kept`);
     }
     return report;
   });

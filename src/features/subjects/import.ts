@@ -15,6 +15,9 @@ import { useSubjectsUi } from './ui-store';
 /** Files bigger than this are refused before decoding: no photo is, and decoding one could exhaust the tab's memory. */
 export const MAX_FILE_BYTES = 200 * 1024 * 1024;
 
+/** How long an import waits for the saved subjects to load before it goes on without them. */
+const HYDRATION_WAIT_MS = 5000;
+
 const IMAGE_NAME = /\.(jpe?g|jfif|pjpeg|pjp|png|apng|webp|gif|avif|bmp|ico)$/i;
 
 export function fileLabel(file: File): string {
@@ -79,6 +82,13 @@ export interface ImportReport {
 
 const subjectById = (id: string | null) => useSubjectsStore.getState().subjects.find((s) => s.id === id);
 
+/**
+ * Ends the current task. Each store update re-renders this panel and every
+ * other panel that shows subjects; giving each its own task (with a chance
+ * to paint and handle input between) keeps every task short.
+ */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 function problemText(file: File, e: unknown): string {
   const err = e as Error;
   if (err?.name === 'PhotoRejected') return err.message;
@@ -89,8 +99,9 @@ async function runImport(files: readonly File[], options: ImportOptions): Promis
   const ui = useSubjectsUi.getState().actions;
   const report: ImportReport = { subjectId: null, kept: 0, failed: 0, refusedForRoom: 0 };
   ui.clearMessages();
-  // Appending before the saved subjects have loaded would be overwritten by them.
-  await whenHydrated(useSubjectsStore);
+  // Appending before the saved subjects have loaded would be overwritten by them. When they cannot load at
+  // all (storage broken), zustand never reports hydration: go on after a while and work in memory.
+  await Promise.race([whenHydrated(useSubjectsStore), new Promise((resolve) => setTimeout(resolve, HYDRATION_WAIT_MS))]);
 
   const candidates: File[] = [];
   for (const file of files) {
@@ -113,11 +124,13 @@ async function runImport(files: readonly File[], options: ImportOptions): Promis
   let subjectId = target.kind === 'existing' ? target.subjectId : null;
   ui.setBusy(`Importing ${plural(candidates.length, 'photo')}…`);
   try {
+    const deletedMeanwhile = (i: number) => {
+      if (!subjectId || subjectById(subjectId)) return false;
+      ui.say('error', `Stopped importing: the subject was deleted. ${plural(candidates.length - i, 'photo was', 'photos were')} not added.`);
+      return true;
+    };
     for (const [i, file] of candidates.entries()) {
-      if (subjectId && !subjectById(subjectId)) {
-        ui.say('error', `Stopped importing: the subject was deleted. ${plural(candidates.length - i, 'photo was', 'photos were')} not added.`);
-        break;
-      }
+      if (deletedMeanwhile(i)) break;
       if ((subjectById(subjectId)?.images.length ?? 0) >= MAX_IMAGES_PER_SUBJECT) {
         report.refusedForRoom = candidates.length - i;
         break;
@@ -126,13 +139,19 @@ async function runImport(files: readonly File[], options: ImportOptions): Promis
       try {
         const photo = await preparePhoto(file, fileLabel(file));
         await putBlob(photo.id, photo.blob);
-        subjectId ??= actions.addSubject().id;
+        // The person may have deleted the subject while this photo was decoding.
+        if (deletedMeanwhile(i)) break;
+        if (!subjectId) {
+          subjectId = actions.addSubject().id;
+          await nextTask();
+        }
         if (subjectById(subjectId)!.images.some((img) => img.id === photo.id)) {
           ui.say('info', `${fileLabel(file)} is already a photo of @${subjectById(subjectId)!.name}.`);
           continue;
         }
         actions.addImages(subjectId, [{ id: photo.id, fileName: file.name || 'pasted image', width: photo.width, height: photo.height, mask: null }]);
         report.kept++;
+        await nextTask();
         if (photo.downscaled) {
           const mp = (w: number, h: number) => `${w}×${h} (${((w * h) / 1e6).toFixed(1)} MP)`;
           ui.say('info', `${fileLabel(file)} was downscaled from ${mp(photo.sourceWidth, photo.sourceHeight)} to ${mp(photo.width, photo.height)}.`);
