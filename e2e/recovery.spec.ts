@@ -3,30 +3,9 @@
  * studio says what happened, starts a fresh engine on the same backend and
  * pack, keeps everything the user made, and generates again.
  */
-import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
-
-/** A photo of @mochi in the blob store and the subject made of it (the subjects panel has its own spec). */
-async function addMochi(page: Page): Promise<void> {
-  const photo = [...readFileSync(new URL('./photos/chelsea.png', import.meta.url))];
-  await page.evaluate(async (bytes) => {
-    await new Promise<void>((resolve, reject) => {
-      const open = indexedDB.open('subject-studio-blobs');
-      open.onupgradeneeded = () => open.result.createObjectStore('blobs');
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const tx = open.result.transaction('blobs', 'readwrite');
-        tx.objectStore('blobs').put(new Blob([new Uint8Array(bytes)], { type: 'image/png' }), 'e2e-photo-chelsea');
-        tx.oncomplete = () => (open.result.close(), resolve());
-        tx.onerror = () => reject(tx.error);
-      };
-    });
-    const { actions } = window.__subjectStudio!.stores.subjects.getState();
-    const s = actions.addSubject({ name: 'mochi', classWord: 'cat' });
-    actions.addImages(s.id, [{ id: 'e2e-photo-chelsea', fileName: 'chelsea.png', width: 451, height: 300, mask: null }]);
-  }, photo);
-}
+import { addMochi, galleryItems, generateOnce, setRequest, waitForStep } from './generate-helpers';
 
 /** What the user made, as the stores hold it. */
 function userData(page: Page) {
@@ -60,21 +39,15 @@ async function crashEngineWorker(page: Page): Promise<void> {
 test('a worker crash during a generation: the studio says so, restarts the engine, keeps subjects, prompt and gallery, and generates again', async ({ studio, backend, page }) => {
   test.setTimeout(180_000);
   await studio.open();
-  await addMochi(page);
-  await page.evaluate(() => {
-    const { stores } = window.__subjectStudio!;
-    stores.prompt.getState().actions.setPrompt('@mochi by the window, morning light');
-    stores.settings.getState().actions.patch({ width: 128, height: 128, steps: 2, seed: 5, randomSeed: false });
-  });
-  await page.getByTestId('generate.button').click();
-  await expect(page.getByTestId('gallery.item')).toHaveCount(1);
-  await expect(page.getByTestId('generate.cancel')).toBeDisabled();
+  await addMochi(page, { mask: false });
+  await setRequest(page, '@mochi by the window, morning light', { steps: 2, seed: 5 });
+  await generateOnce(page, 1);
 
   // A long run (WASM steps take ~20 ms here: the most steps the settings allow), crashed once it is under way.
   await page.evaluate((steps) => window.__subjectStudio!.stores.settings.getState().actions.patch({ steps }), backend === 'wasm' ? 100 : 12);
   const before = await userData(page);
   await page.getByTestId('generate.button').click();
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid="generate.progress"]')?.getAttribute('aria-valuenow')) >= 1, null, { polling: 'raf' });
+  await waitForStep(page, 1);
   await crashEngineWorker(page);
   const crashedAt = Date.now();
 
@@ -93,7 +66,7 @@ test('a worker crash during a generation: the studio says so, restarts the engin
   await expect(page.getByTestId('studio.problems')).toHaveCount(0);
 
   expect(await userData(page)).toEqual(before);
-  await expect(page.getByTestId('gallery.item')).toHaveCount(1);
+  await expect(galleryItems(page)).toHaveCount(1);
   // A fresh worker on the same backend with the pack loaded.
   const status = await studio.status();
   expect(status.backend).toBe(backend);
@@ -102,8 +75,7 @@ test('a worker crash during a generation: the studio says so, restarts the engin
   await expect(studio.backendStatus).toHaveAttribute('data-backend', backend);
 
   await page.evaluate(() => window.__subjectStudio!.stores.settings.getState().actions.patch({ steps: 2 }));
-  await page.getByTestId('generate.button').click();
-  await expect(page.getByTestId('gallery.item')).toHaveCount(2);
+  await generateOnce(page, 2);
   await expect(page.getByTestId('generate.result')).not.toHaveAttribute('data-gallery-id', '');
   await expect(page.getByTestId('generate.error')).toHaveCount(0);
 });

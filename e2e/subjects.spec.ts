@@ -75,8 +75,12 @@ test('drops two real photos anywhere on the window into a new subject, stored un
   expect(after.right).toBeLessThan(before.right * 0.6);
 
   // "Edit mask" opens the mask editor on that photo: it selects the subject and the image.
+  const selection = () => page.evaluate(() => window.__subjectStudio!.stores.subjects.getState().selection);
   await page.getByTestId('subject.editMask').nth(1).click();
-  expect(await page.evaluate(() => window.__subjectStudio!.stores.subjects.getState().selection)).toEqual({ subjectId: subject!.id, imageId: subject!.images[1]!.id });
+  expect(await selection()).toEqual({ subjectId: subject!.id, imageId: subject!.images[1]!.id });
+  // The editor is modal; Escape closes it (and clears the image from the selection).
+  await page.keyboard.press('Escape');
+  await expect.poll(selection).toEqual({ subjectId: subject!.id, imageId: null });
 
   // Dropping on a card puts the photos on that subject, even when another one is selected.
   await addNamed(page, 'mug');

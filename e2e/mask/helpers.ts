@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, type Page } from '@playwright/test';
+import type { MaskEditorState } from '../../src/features/mask/test-hook';
 import type { MaskRef } from '../../src/state/subjects-store';
 
 const PHOTOS = fileURLToPath(new URL('../photos/', import.meta.url));
@@ -83,7 +84,7 @@ export async function editorReady(page: Page): Promise<void> {
   await page.evaluate(() => window.__maskEditor!.whenDrawn());
 }
 
-export function editorState(page: Page) {
+export function editorState(page: Page): Promise<MaskEditorState | null> {
   return page.evaluate(() => window.__maskEditor!.state());
 }
 

@@ -75,15 +75,20 @@ function AttentionItem({ choice }: { choice: Record<string, string> | null | und
 
 function MemoryItem({ status }: { status: EngineStatus | undefined }) {
   const storage = useStorageUse();
-  const heap = status?.heapBytes;
-  const used = storage.data?.usedBytes;
-  const quota = storage.data?.quotaBytes;
-  const parts = [heap != null ? `heap ${formatBytes(heap)}` : null, used != null ? `disk ${formatBytes(used)}${quota != null ? ` of ${formatBytes(quota)}` : ''}` : null].filter(Boolean);
+  const heap = status?.heapBytes ?? null;
+  // Where the browser does not report the worker's heap, what the engine itself holds: model graphs and caches.
+  const engineBytes = status?.modelBytes != null ? status.modelBytes + (status.caches?.bytes ?? 0) : null;
+  const used = storage.data?.usedBytes ?? null;
+  const quota = storage.data?.quotaBytes ?? null;
+  const parts = [
+    heap !== null ? `heap ${formatBytes(heap)}` : engineBytes !== null ? `engine ${formatBytes(engineBytes)}` : null,
+    used !== null ? `disk ${formatBytes(used)}${quota !== null ? ` of ${formatBytes(quota)}` : ''}` : null,
+  ].filter(Boolean);
   const title = [
-    heap != null ? `Engine worker JS heap: ${formatBytes(heap)}` : 'The browser does not report the engine heap',
+    heap !== null ? `Engine worker JS heap: ${formatBytes(heap)}` : 'The browser does not report the engine worker heap',
     status?.modelBytes != null ? `Model graphs in use: ${formatBytes(status.modelBytes)}` : null,
     status?.caches ? `Engine caches: ${formatBytes(status.caches.bytes)} (${status.caches.text} prompts, ${status.caches.latents} reference latents, ${status.caches.referenceKV} reference K/V)` : null,
-    used != null ? `Site storage: ${formatBytes(used)}${quota != null ? ` of ${formatBytes(quota)} allowed` : ''}, ${storage.data?.blobs ?? 0} stored images and masks` : null,
+    used !== null ? `Site storage: ${formatBytes(used)}${quota !== null ? ` of ${formatBytes(quota)} allowed` : ''}, ${storage.data?.blobs ?? 0} stored images and masks` : null,
   ]
     .filter(Boolean)
     .join('\n');

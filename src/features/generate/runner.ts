@@ -26,6 +26,8 @@ let context: RunnerContext = { pack: null };
 let chain: Promise<void> = Promise.resolve();
 /** The request whose run is under way (0: none). */
 let activeId = 0;
+/** The run Cancel was pressed for: it may not have reached the worker yet (still reading photos). */
+let cancelledId = 0;
 
 export function setRunnerContext(c: RunnerContext): void {
   context = c;
@@ -42,7 +44,9 @@ export function handleRequest(id: number): void {
 
 /** Stops the running generation before its next step. */
 export function cancelRun(): void {
-  if (activeId !== 0) void cancelGeneration().catch(() => false);
+  if (activeId === 0) return;
+  cancelledId = activeId;
+  void cancelGeneration().catch(() => false);
 }
 
 async function runRequest(id: number): Promise<void> {
@@ -73,8 +77,9 @@ async function runRequest(id: number): Promise<void> {
   });
   try {
     const { input, request } = await buildRequest({ prompt, negativePrompt }, plan.subjects, settings, seed, pack);
-    // Overtaken while the photos were read: the newer request runs instead.
+    // Overtaken or cancelled while the photos were read: the worker never hears of this run.
     if (!isLatest(id)) return;
+    if (cancelledId === id) return gen().setNotice('Cancelled.');
     const out = await generate(input, (p) => {
       if (!live) return;
       if (p.kind === 'step') lastStep = { step: p.step, steps: p.steps };

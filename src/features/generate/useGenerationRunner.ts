@@ -47,7 +47,9 @@ export function useGenerationRunner(): EngineReadiness {
     [],
   );
 
-  useEffect(() => onEngineCrash((message) => void recoverEngine(message)), []);
+  // Only a crash of an engine that worked is restarted: one that never loaded (App shows its error) would fail again.
+  const loaded = pack.isSuccess;
+  useEffect(() => (loaded ? onEngineCrash((message) => void recoverEngine(message)) : undefined), [loaded]);
 
   const deviceLost = status.data?.deviceLost ?? null;
   useEffect(() => {

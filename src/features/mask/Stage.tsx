@@ -1,7 +1,8 @@
 /**
- * The painting surface: three photo-resolution canvases (photo, committed
- * mask, stroke in progress) under one CSS transform, and the screen-sized
- * cursor canvas on top, which takes the pointer and the keyboard focus.
+ * The painting surface: three photo-resolution layers of tile canvases
+ * (photo, committed mask, stroke in progress) under one CSS transform, and
+ * the screen-sized cursor canvas on top, which takes the pointer and the
+ * keyboard focus.
  */
 import { useEffect, useRef } from 'react';
 import { useMaskEditorStore } from './editor-store';
@@ -10,9 +11,9 @@ import type { MaskSession } from './session';
 export function Stage({ session, hintId }: { session: MaskSession; hintId: string }) {
   const stage = useRef<HTMLDivElement>(null);
   const stack = useRef<HTMLDivElement>(null);
-  const photo = useRef<HTMLCanvasElement>(null);
-  const overlay = useRef<HTMLCanvasElement>(null);
-  const stroke = useRef<HTMLCanvasElement>(null);
+  const photo = useRef<HTMLDivElement>(null);
+  const overlay = useRef<HTMLDivElement>(null);
+  const stroke = useRef<HTMLDivElement>(null);
   const cursor = useRef<HTMLCanvasElement>(null);
   const panning = useMaskEditorStore((s) => s.panning);
 
@@ -28,9 +29,10 @@ export function Stage({ session, hintId }: { session: MaskSession; hintId: strin
   return (
     <div ref={stage} className={`mask-stage${panning ? ' is-panning' : ''}`} data-testid="mask.stage">
       <div ref={stack} className="mask-stack" style={{ width: session.width, height: session.height }}>
-        <canvas ref={photo} className="mask-layer" aria-hidden="true" />
-        <canvas ref={overlay} className="mask-layer" aria-hidden="true" data-testid="mask.overlay" />
-        <canvas ref={stroke} className="mask-layer" aria-hidden="true" />
+        {/* The renderer fills these with tile canvases (layers.ts). */}
+        <div ref={photo} className="mask-layer" aria-hidden="true" />
+        <div ref={overlay} className="mask-layer" aria-hidden="true" data-testid="mask.overlay" />
+        <div ref={stroke} className="mask-layer" aria-hidden="true" />
       </div>
       <canvas
         ref={cursor}

@@ -14,6 +14,7 @@
  * The first three are at photo resolution under one CSS transform (the view).
  */
 import type { MaskEditorUi } from './editor-store';
+import { LAYER_TILE, TiledLayer } from './layers';
 import type { Painter } from './painter';
 import { compositeValue, type Rect } from './raster';
 import { TILE, TileSet } from './tiles';
@@ -21,29 +22,26 @@ import { viewTransform, type View } from './viewport';
 
 export interface LayerElements {
   stage: HTMLElement;
-  /** The transformed container of the photo-resolution canvases. */
+  /** The transformed container of the photo-resolution layers. */
   stack: HTMLElement;
-  photo: HTMLCanvasElement;
-  overlay: HTMLCanvasElement;
-  stroke: HTMLCanvasElement;
+  /** Containers the tiled layers fill with their canvases (layers.ts). */
+  photo: HTMLElement;
+  overlay: HTMLElement;
+  stroke: HTMLElement;
   cursor: HTMLCanvasElement;
 }
 
-/** Overlay redraw chunks: big enough for few calls, small enough to stop close to the budget. */
+/** Overlay redraw chunks: big enough for few calls, small enough to stop close to the budget; they divide LAYER_TILE. */
 const CHUNK = 256;
 /** Milliseconds of overlay redraw per frame; the rest waits for the next frame. */
 const FRAME_BUDGET_MS = 6;
+// Every chunk and stroke tile is drawn into a single layer tile.
+if (LAYER_TILE % CHUNK !== 0 || LAYER_TILE % TILE !== 0) throw new Error('mask renderer: CHUNK and TILE must divide LAYER_TILE');
 
 interface Chunk {
   rect: Rect;
   /** A committed stroke: its preview on the stroke layer goes in the same frame. */
   clearStroke: boolean;
-}
-
-function ctx2d(c: HTMLCanvasElement, alpha = true): CanvasRenderingContext2D {
-  const ctx = c.getContext('2d', { alpha });
-  if (!ctx) throw new Error('this browser gives no 2D canvas context');
-  return ctx;
 }
 
 function rgbOf(hex: string): [number, number, number] {
@@ -52,9 +50,9 @@ function rgbOf(hex: string): [number, number, number] {
 }
 
 export class LayerRenderer {
-  private readonly photoCtx: CanvasRenderingContext2D;
-  private readonly overlayCtx: CanvasRenderingContext2D;
-  private readonly strokeCtx: CanvasRenderingContext2D;
+  private readonly photoLayer: TiledLayer;
+  private readonly overlayLayer: TiledLayer;
+  private readonly strokeLayer: TiledLayer;
   private readonly cursorCtx: CanvasRenderingContext2D;
   private readonly chunkImage: ImageData;
   private readonly tileImage: ImageData;
@@ -77,18 +75,16 @@ export class LayerRenderer {
     private readonly ui: () => MaskEditorUi,
   ) {
     const { width, height } = painter;
-    for (const c of [els.photo, els.overlay, els.stroke]) {
-      c.width = width;
-      c.height = height;
-    }
-    this.photoCtx = ctx2d(els.photo, false);
-    this.overlayCtx = ctx2d(els.overlay);
-    this.strokeCtx = ctx2d(els.stroke);
-    this.cursorCtx = ctx2d(els.cursor);
+    this.photoLayer = new TiledLayer(els.photo, width, height, false);
+    this.overlayLayer = new TiledLayer(els.overlay, width, height);
+    this.strokeLayer = new TiledLayer(els.stroke, width, height);
+    const cursorCtx = els.cursor.getContext('2d');
+    if (!cursorCtx) throw new Error('this browser gives no 2D canvas context');
+    this.cursorCtx = cursorCtx;
     this.chunkImage = new ImageData(CHUNK, CHUNK);
     this.tileImage = new ImageData(TILE, TILE);
     this.strokeTiles = new TileSet(width, height);
-    this.photoCtx.drawImage(photo, 0, 0);
+    this.photoLayer.drawImage(photo);
     this.syncStyle();
   }
 
@@ -116,10 +112,11 @@ export class LayerRenderer {
   invalidateOverlay(rects: Rect[], clearStroke: boolean): void {
     // The committed mask covers the stroke's preview tiles: drawing them as well would only flicker.
     if (clearStroke) this.strokeTiles.take();
+    // Chunks follow the CHUNK grid, so each lies inside one layer tile.
     for (const r of rects) {
-      for (let y = r.y0; y < r.y1; y += CHUNK)
-        for (let x = r.x0; x < r.x1; x += CHUNK)
-          this.queue.push({ rect: { x0: x, y0: y, x1: Math.min(r.x1, x + CHUNK), y1: Math.min(r.y1, y + CHUNK) }, clearStroke });
+      for (let y = r.y0 - (r.y0 % CHUNK); y < r.y1; y += CHUNK)
+        for (let x = r.x0 - (r.x0 % CHUNK); x < r.x1; x += CHUNK)
+          this.queue.push({ rect: { x0: Math.max(x, r.x0), y0: Math.max(y, r.y0), x1: Math.min(r.x1, x + CHUNK), y1: Math.min(r.y1, y + CHUNK) }, clearStroke });
     }
     this.schedule();
   }
@@ -147,6 +144,9 @@ export class LayerRenderer {
     if (this.frame) cancelAnimationFrame(this.frame);
     this.frame = -1;
     for (const w of this.idleWaiters.splice(0)) w();
+    this.photoLayer.dispose();
+    this.overlayLayer.dispose();
+    this.strokeLayer.dispose();
   }
 
   private schedule(): void {
@@ -179,8 +179,12 @@ export class LayerRenderer {
       let j = (y - rect.y0) * CHUNK;
       for (let x = 0; x < w; x++) out[j++] = this.lut[mask[i++]!]!;
     }
-    this.overlayCtx.putImageData(this.chunkImage, rect.x0, rect.y0, 0, 0, w, rect.y1 - rect.y0);
-    if (clearStroke) this.strokeCtx.clearRect(rect.x0, rect.y0, w, rect.y1 - rect.y0);
+    const o = this.overlayLayer.at(rect.x0, rect.y0);
+    o.ctx.putImageData(this.chunkImage, rect.x0 - o.ox, rect.y0 - o.oy, 0, 0, w, rect.y1 - rect.y0);
+    if (clearStroke) {
+      const s = this.strokeLayer.at(rect.x0, rect.y0);
+      s.ctx.clearRect(rect.x0 - s.ox, rect.y0 - s.oy, w, rect.y1 - rect.y0);
+    }
   }
 
   private drawStrokeTile(rect: Rect): void {
@@ -210,16 +214,17 @@ export class LayerRenderer {
         }
       }
     }
-    const ctx = this.strokeCtx;
-    ctx.putImageData(this.tileImage, rect.x0, rect.y0, 0, 0, w, h);
+    const { ctx, ox, oy } = this.strokeLayer.at(rect.x0, rect.y0);
+    const [x, y] = [rect.x0 - ox, rect.y0 - oy];
+    ctx.putImageData(this.tileImage, x, y, 0, 0, w, h);
     if (erasing) {
       ctx.save();
       ctx.beginPath();
-      ctx.rect(rect.x0, rect.y0, w, h);
+      ctx.rect(x, y, w, h);
       // source-in would clear the whole canvas outside the drawn image: the clip keeps it to this tile.
       ctx.clip();
       ctx.globalCompositeOperation = 'source-in';
-      ctx.drawImage(this.photo, rect.x0, rect.y0, w, h, rect.x0, rect.y0, w, h);
+      ctx.drawImage(this.photo, rect.x0, rect.y0, w, h, x, y, w, h);
       ctx.restore();
     }
   }
