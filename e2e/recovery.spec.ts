@@ -79,3 +79,18 @@ test('a worker crash during a generation: the studio says so, restarts the engin
   await expect(page.getByTestId('generate.result')).not.toHaveAttribute('data-gallery-id', '');
   await expect(page.getByTestId('generate.error')).toHaveCount(0);
 });
+
+test('the status line shows the attention choice and memory, and fits a 1024x768 window', async ({ studio, page }) => {
+  await page.setViewportSize({ width: 1024, height: 768 });
+  await studio.open();
+  const status = await studio.status();
+  const dit = status.attentionChoice?.dit_step;
+  expect(dit).toMatch(/^(mha|decomposed)$/);
+  await expect(page.getByTestId('status.attention')).toHaveText(dit === 'mha' ? 'fused' : 'decomposed');
+  await expect(page.getByTestId('status.memory')).toContainText(/disk \d/);
+  const bar = page.getByTestId('status');
+  const fits = await bar.evaluate((el) => ({ bar: el.scrollWidth <= el.clientWidth, page: document.documentElement.scrollWidth <= window.innerWidth, height: el.getBoundingClientRect().height }));
+  expect(fits.bar && fits.page).toBe(true);
+  // Compact: at most two lines of status.
+  expect(fits.height).toBeLessThan(64);
+});

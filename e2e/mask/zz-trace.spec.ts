@@ -9,14 +9,16 @@ test('trace', async ({ studio, page, browser }) => {
   await openEditor(page, big);
   await page.getByTestId('mask.size').fill('160');
   await page.waitForTimeout(500);
-  const path = Array.from({ length: 61 }, (_, i) => [200 + i * 60, 300 + Math.round(1200 * Math.sin(i / 10)) + 1000] as [number, number]);
+  const path = Array.from({ length: 61 }, (_, i) => [200 + i * 60, 1300 + Math.round(1200 * Math.sin(i / 10))] as [number, number]);
   const at = await page.evaluate((pts) => pts.map(([x, y]) => window.__maskEditor!.imageToClient(x, y)!), path);
-  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'cc', 'gpu', 'toplevel'] });
-  await page.mouse.move(at[0]!.x, at[0]!.y);
-  await page.mouse.down();
-  for (const p of at.slice(1)) { await page.mouse.move(p.x, p.y, { steps: 2 }); await page.waitForTimeout(12); }
-  await page.mouse.up();
-  await page.evaluate(() => window.__maskEditor!.whenDrawn());
-  const buf = await browser.stopTracing();
-  writeFileSync('/tmp/trace.json', buf);
+  const cdp = await page.context().newCDPSession(page);
+  const mouse = (type: 'mouseMoved' | 'mousePressed' | 'mouseReleased', p: { x: number; y: number }, buttons: number) =>
+    cdp.send('Input.dispatchMouseEvent', { type, x: p.x, y: p.y, button: 'left', buttons, clickCount: type === 'mouseMoved' ? 0 : 1 });
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink', 'cc', 'toplevel', 'v8'] });
+  await mouse('mouseMoved', at[0]!, 0);
+  await mouse('mousePressed', at[0]!, 1);
+  for (const p of at.slice(1)) { await mouse('mouseMoved', p, 1); await new Promise((r) => setTimeout(r, 16)); }
+  await mouse('mouseReleased', at.at(-1)!, 0);
+  await page.waitForTimeout(1000);
+  writeFileSync('/tmp/trace.json', await browser.stopTracing());
 });

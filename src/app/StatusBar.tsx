@@ -77,7 +77,8 @@ function MemoryItem({ status }: { status: EngineStatus | undefined }) {
   const storage = useStorageUse();
   const heap = status?.heapBytes ?? null;
   // Where the browser does not report the worker's heap, what the engine itself holds: model graphs and caches.
-  const engineBytes = status?.modelBytes != null ? status.modelBytes + (status.caches?.bytes ?? 0) : null;
+  // (Sessions are created on first use: right after a start there is nothing to show yet.)
+  const engineBytes = status?.modelBytes ? status.modelBytes + (status.caches?.bytes ?? 0) : null;
   const used = storage.data?.usedBytes ?? null;
   const quota = storage.data?.quotaBytes ?? null;
   const parts = [
@@ -96,7 +97,7 @@ function MemoryItem({ status }: { status: EngineStatus | undefined }) {
   return (
     <div className="status-item">
       <span className="status-label">Memory</span>
-      <span className="status-detail" data-testid="status.memory" title={title}>
+      <span className="status-detail status-memory" data-testid="status.memory" title={title}>
         {parts.join(' · ')}
       </span>
     </div>

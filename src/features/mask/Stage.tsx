@@ -1,8 +1,8 @@
 /**
- * The painting surface: three photo-resolution layers of tile canvases
- * (photo, committed mask, stroke in progress) under one CSS transform, and
- * the screen-sized cursor canvas on top, which takes the pointer and the
- * keyboard focus.
+ * The painting surface: four stacked screen-sized canvases (photo, committed
+ * mask, stroke in progress, cursor), drawn through the view's transform from
+ * photo-resolution buffers (renderer.ts). The top one takes the pointer and
+ * the keyboard focus.
  */
 import { useEffect, useRef } from 'react';
 import { useMaskEditorStore } from './editor-store';
@@ -10,17 +10,16 @@ import type { MaskSession } from './session';
 
 export function Stage({ session, hintId }: { session: MaskSession; hintId: string }) {
   const stage = useRef<HTMLDivElement>(null);
-  const stack = useRef<HTMLDivElement>(null);
-  const photo = useRef<HTMLDivElement>(null);
-  const overlay = useRef<HTMLDivElement>(null);
-  const stroke = useRef<HTMLDivElement>(null);
+  const photo = useRef<HTMLCanvasElement>(null);
+  const overlay = useRef<HTMLCanvasElement>(null);
+  const stroke = useRef<HTMLCanvasElement>(null);
   const cursor = useRef<HTMLCanvasElement>(null);
   const panning = useMaskEditorStore((s) => s.panning);
 
   useEffect(() => {
-    const [st, sk, ph, ov, sr, cu] = [stage.current, stack.current, photo.current, overlay.current, stroke.current, cursor.current];
-    if (!st || !sk || !ph || !ov || !sr || !cu) return;
-    const detach = session.attach({ stage: st, stack: sk, photo: ph, overlay: ov, stroke: sr, cursor: cu });
+    const [st, ph, ov, sr, cu] = [stage.current, photo.current, overlay.current, stroke.current, cursor.current];
+    if (!st || !ph || !ov || !sr || !cu) return;
+    const detach = session.attach({ stage: st, photo: ph, overlay: ov, stroke: sr, cursor: cu });
     // Focus starts on the canvas: shortcuts and space-to-pan work at once.
     cu.focus({ preventScroll: true });
     return detach;
@@ -28,15 +27,12 @@ export function Stage({ session, hintId }: { session: MaskSession; hintId: strin
 
   return (
     <div ref={stage} className={`mask-stage${panning ? ' is-panning' : ''}`} data-testid="mask.stage">
-      <div ref={stack} className="mask-stack" style={{ width: session.width, height: session.height }}>
-        {/* The renderer fills these with tile canvases (layers.ts). */}
-        <div ref={photo} className="mask-layer" aria-hidden="true" />
-        <div ref={overlay} className="mask-layer" aria-hidden="true" data-testid="mask.overlay" />
-        <div ref={stroke} className="mask-layer" aria-hidden="true" />
-      </div>
+      <canvas ref={photo} className="mask-layer" aria-hidden="true" />
+      <canvas ref={overlay} className="mask-layer" aria-hidden="true" data-testid="mask.overlay" />
+      <canvas ref={stroke} className="mask-layer" aria-hidden="true" />
       <canvas
         ref={cursor}
-        className="mask-cursor"
+        className="mask-layer mask-cursor"
         data-testid="mask.canvas"
         tabIndex={0}
         role="application"

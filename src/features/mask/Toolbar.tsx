@@ -5,6 +5,7 @@
  * [ ] and Shift+[ ] step.
  */
 import { useId } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { actionTitle, getAction, performAction, type MaskActionId, type MaskEditorApi } from './actions';
 import { MIN_SIZE, setHardness, setSize, useMaskEditorStore, type MaskEditorUi } from './editor-store';
 import { ActionIcon } from './icons';
@@ -29,11 +30,10 @@ interface ButtonProps {
 
 export function ActionButton({ id, editor, text = false }: ButtonProps) {
   const action = getAction(id);
-  const ui = useMaskEditorStore();
-  // aria-disabled rather than disabled: the button stays in the tab order and says why it does nothing.
-  const enabled = action.enabled ? action.enabled(ui) : true;
-  const pressed = action.pressed?.(ui);
-  const label = dynamicLabel(id, action.label, ui);
+  // Only what this button shows: a zoom or a size change re-renders no button.
+  const [enabled, pressed, label] = useMaskEditorStore(
+    useShallow((ui) => [action.enabled ? action.enabled(ui) : true, action.pressed?.(ui), dynamicLabel(id, action.label, ui)] as const),
+  );
   return (
     <button
       type="button"
@@ -42,6 +42,7 @@ export function ActionButton({ id, editor, text = false }: ButtonProps) {
       aria-label={label}
       aria-keyshortcuts={action.ariaKeys}
       aria-pressed={pressed}
+      // aria-disabled rather than disabled: the button stays in the tab order and says why it does nothing.
       aria-disabled={!enabled || undefined}
       title={actionTitle({ ...action, label })}
       onClick={() => performAction(action, editor)}
@@ -85,7 +86,9 @@ function StepSlider({ label, testId, title, min, max, step, value, valueText, on
 }
 
 export function Toolbar({ editor }: { editor: MaskEditorApi }) {
-  const { size, sizeMax, hardness, overlayColor, overlayOpacity, zoom } = useMaskEditorStore();
+  const { size, sizeMax, hardness, overlayColor, overlayOpacity, zoom } = useMaskEditorStore(
+    useShallow(({ size, sizeMax, hardness, overlayColor, overlayOpacity, zoom }) => ({ size, sizeMax, hardness, overlayColor, overlayOpacity, zoom })),
+  );
   const colorId = useId();
   const opacityId = useId();
   return (

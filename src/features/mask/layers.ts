@@ -1,15 +1,25 @@
 /**
- * A photo-resolution layer made of 512 px canvases side by side. One
- * 4000x3000 canvas costs a 48 MB copy in the browser's frame commit every
- * time a single pixel of it changes (Chromium measured: 40 to 130 ms per
- * frame when the canvas is not GPU-backed); with tiles only the few the
- * brush touched are copied.
+ * Photo-resolution drawing surfaces kept off screen, and their display
+ * through a canvas transform onto screen-sized canvases.
+ *
+ * Why not photo-sized canvases under a CSS transform: Chromium copies every
+ * on-screen canvas into the compositor on each frame in which any of them
+ * changed (measured in this project's headless Chromium: about 30 ms per
+ * 12 megapixels of canvas, every frame of a stroke). Off-screen canvases are
+ * never composited, and the on-screen ones are only as big as the stage.
+ *
+ * Why tiles: drawing a canvas snapshots it, and the next write into it then
+ * copies the whole canvas first (copy on write): 48 MB for one 4000x3000
+ * canvas, 1 MB for a 512 px tile.
  */
+import type { Rect } from './raster';
+import type { View } from './viewport';
 
 export const LAYER_TILE = 512;
 
-export interface TileContext {
-  ctx: CanvasRenderingContext2D;
+export interface SurfaceTile {
+  canvas: OffscreenCanvas;
+  ctx: OffscreenCanvasRenderingContext2D;
   /** The tile's top-left corner in photo pixels, and its size. */
   ox: number;
   oy: number;
@@ -17,49 +27,83 @@ export interface TileContext {
   h: number;
 }
 
-export class TiledLayer {
+/** Maps photo coordinates to device pixels of the screen canvases, rounded so adjacent tiles share edges exactly. */
+export class ScreenMap {
+  constructor(
+    readonly view: View,
+    readonly dpr: number,
+  ) {}
+
+  x(px: number): number {
+    return Math.round((px * this.view.scale + this.view.tx) * this.dpr);
+  }
+
+  y(py: number): number {
+    return Math.round((py * this.view.scale + this.view.ty) * this.dpr);
+  }
+}
+
+export class TiledSurface {
   private readonly cols: number;
-  private readonly tiles: TileContext[] = [];
+  readonly tiles: SurfaceTile[] = [];
 
   constructor(
-    private readonly container: HTMLElement,
     readonly width: number,
     readonly height: number,
-    alpha = true,
   ) {
     this.cols = Math.ceil(width / LAYER_TILE);
-    const rows = Math.ceil(height / LAYER_TILE);
-    container.replaceChildren();
-    for (let ty = 0; ty < rows; ty++) {
-      for (let tx = 0; tx < this.cols; tx++) {
-        const ox = tx * LAYER_TILE;
-        const oy = ty * LAYER_TILE;
-        const canvas = document.createElement('canvas');
-        canvas.width = Math.min(LAYER_TILE, width - ox);
-        canvas.height = Math.min(LAYER_TILE, height - oy);
-        canvas.style.left = `${ox}px`;
-        canvas.style.top = `${oy}px`;
-        canvas.style.width = `${canvas.width}px`;
-        canvas.style.height = `${canvas.height}px`;
-        const ctx = canvas.getContext('2d', { alpha });
+    for (let oy = 0; oy < height; oy += LAYER_TILE) {
+      for (let ox = 0; ox < width; ox += LAYER_TILE) {
+        const canvas = new OffscreenCanvas(Math.min(LAYER_TILE, width - ox), Math.min(LAYER_TILE, height - oy));
+        const ctx = canvas.getContext('2d');
         if (!ctx) throw new Error('this browser gives no 2D canvas context');
-        container.append(canvas);
-        this.tiles.push({ ctx, ox, oy, w: canvas.width, h: canvas.height });
+        this.tiles.push({ canvas, ctx, ox, oy, w: canvas.width, h: canvas.height });
       }
     }
   }
 
-  /** The tile holding photo pixel (x, y). Callers keep each drawing inside one tile (chunks align to the tile grid). */
-  at(x: number, y: number): TileContext {
+  /** The tile holding photo pixel (x, y). Callers keep each drawing inside one tile (their grids divide LAYER_TILE). */
+  at(x: number, y: number): SurfaceTile {
     return this.tiles[Math.floor(y / LAYER_TILE) * this.cols + Math.floor(x / LAYER_TILE)]!;
   }
 
-  /** Draws a whole image (the photo) across the tiles. */
-  drawImage(source: CanvasImageSource): void {
-    for (const t of this.tiles) t.ctx.drawImage(source, t.ox, t.oy, t.w, t.h, 0, 0, t.w, t.h);
+  /**
+   * Redraws the part of `ctx` (a screen canvas) showing photo rect r, or all
+   * of it when r is null: clears it, then draws every tile that reaches into
+   * it, each whole onto its rounded screen rectangle under a clip, so a
+   * partial redraw samples exactly as a full one and no seams appear.
+   */
+  blit(ctx: CanvasRenderingContext2D, map: ScreenMap, r: Rect | null): void {
+    const cw = ctx.canvas.width;
+    const ch = ctx.canvas.height;
+    const x0 = r ? Math.max(0, map.x(r.x0) - 1) : 0;
+    const y0 = r ? Math.max(0, map.y(r.y0) - 1) : 0;
+    const x1 = r ? Math.min(cw, map.x(r.x1) + 1) : cw;
+    const y1 = r ? Math.min(ch, map.y(r.y1) + 1) : ch;
+    if (x1 <= x0 || y1 <= y0) return;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(x0, y0, x1 - x0, y1 - y0);
+    ctx.clip();
+    ctx.clearRect(x0, y0, x1 - x0, y1 - y0);
+    for (const t of this.tiles) {
+      const dx0 = map.x(t.ox);
+      const dy0 = map.y(t.oy);
+      const dx1 = map.x(t.ox + t.w);
+      const dy1 = map.y(t.oy + t.h);
+      if (dx1 <= x0 || dx0 >= x1 || dy1 <= y0 || dy0 >= y1) continue;
+      ctx.drawImage(t.canvas, 0, 0, t.w, t.h, dx0, dy0, dx1 - dx0, dy1 - dy0);
+    }
+    ctx.restore();
   }
+}
 
-  dispose(): void {
-    this.container.replaceChildren();
-  }
+/** Sizes a screen canvas to its CSS box at the device pixel ratio; returns whether it changed (its pixels are then gone). */
+export function fitCanvasToBox(canvas: HTMLCanvasElement, dpr: number): boolean {
+  const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
+  const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
+  if (canvas.width === w && canvas.height === h) return false;
+  canvas.width = w;
+  canvas.height = h;
+  return true;
 }

@@ -5,7 +5,7 @@
  * drive it directly.
  */
 import { applyPatch, History, makePatch, type HistoryLimits, type Patch, type PatchPiece } from './history';
-import { commitCoverage, segmentBounds, stampSegment, type PaintMode, type Rect, type StrokePoint } from './raster';
+import { commitCoverage, stampSegment, type PaintMode, type Rect, type StrokePoint } from './raster';
 import { encodeRuns, uniformRuns, xorSpan, type EncodedRuns } from './runs';
 import { TILE, TileSet } from './tiles';
 
@@ -63,26 +63,20 @@ export class Painter {
     const s = this.stroke;
     if (!s) return;
     const from = s.last;
-    const dist = Math.hypot(p.x - from.x, p.y - from.y);
-    if (dist < 0.25 && Math.abs(p.radius - from.radius) < 0.25) return;
-    // Long segments are cut into pieces a few radii long: each piece's bounding box stays close to the pixels it covers.
-    const pieces = Math.max(1, Math.ceil(dist / Math.max(4 * Math.max(from.radius, p.radius), 32)));
-    let prev = from;
-    for (let k = 1; k <= pieces; k++) {
-      const t = k / pieces;
-      const next = { x: from.x + t * (p.x - from.x), y: from.y + t * (p.y - from.y), radius: from.radius + t * (p.radius - from.radius) };
-      this.stamp(prev, next);
-      prev = next;
-    }
+    if (Math.hypot(p.x - from.x, p.y - from.y) < 0.25 && Math.abs(p.radius - from.radius) < 0.25) return;
+    this.stamp(from, p);
     s.last = p;
   }
 
   private stamp(a: StrokePoint, b: StrokePoint): void {
-    const rect = stampSegment(this.cov, this.width, this.height, a, b, this.stroke!.hardness);
-    if (!rect) return;
-    this.strokeTiles.mark(segmentBounds(a, b));
-    this.listener.onStroke(rect);
+    // Tiles are marked per band of rows the capsule covers: a diagonal stroke's bounding boxes would mark many it never touches.
+    stampSegment(this.cov, this.width, this.height, a, b, this.stroke!.hardness, this.onBand);
   }
+
+  private readonly onBand = (r: Rect): void => {
+    this.strokeTiles.mark(r);
+    this.listener.onStroke(r);
+  };
 
   /** Composites the stroke in progress into the mask as one undo step. Returns whether the mask changed. */
   endStroke(): boolean {

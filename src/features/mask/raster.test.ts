@@ -1,5 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { brushFalloff, clipRect, commitCoverage, compositeValue, stampSegment, unionRect } from './raster';
+import { brushFalloff, clipRect, commitCoverage, compositeValue, stampSegment, unionRect, type Rect, type StrokePoint } from './raster';
+
+/** The capsule by brute force over the whole plane: what stampSegment must equal. */
+function naiveStamp(cov: Uint8Array, w: number, h: number, a: StrokePoint, b: StrokePoint, hardness: number): void {
+  const [dx, dy] = [b.x - a.x, b.y - a.y];
+  const len2 = dx * dx + dy * dy;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const [px, py] = [x + 0.5 - a.x, y + 0.5 - a.y];
+      const t = len2 > 0 ? Math.min(1, Math.max(0, (px * dx + py * dy) / len2)) : 0;
+      const d = Math.hypot(px - t * dx, py - t * dy);
+      if (d >= Math.max(a.radius, b.radius, 0.5)) continue;
+      const v = Math.round(255 * brushFalloff(d, a.radius + t * (b.radius - a.radius), hardness));
+      if (v > cov[y * w + x]!) cov[y * w + x] = v;
+    }
+}
 
 const plane = (w: number, h: number) => new Uint8Array(w * h);
 
@@ -65,6 +80,28 @@ describe('stampSegment', () => {
     // Soft edge: strictly between 0 and 255 somewhere across the stroke.
     const column = Array.from({ length: 40 }, (_, y) => cov[y * w + 50]!);
     expect(column.some((v) => v > 0 && v < 255)).toBe(true);
+  });
+
+  it('visits only the capsule row spans, yet equals a brute-force sweep, and its bands cover every change', () => {
+    let seed = 5;
+    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const [w, h] = [90, 70];
+    for (let k = 0; k < 60; k++) {
+      const pt = (): StrokePoint => ({ x: rnd() * 110 - 10, y: rnd() * 90 - 10, radius: 0.3 + rnd() * 20 });
+      const [a, b] = k % 7 === 0 ? (() => { const p = pt(); return [p, p]; })() : k % 5 === 0 ? (() => { const p = pt(); return [p, { ...pt(), y: p.y }]; })() : k % 3 === 0 ? (() => { const p = pt(); return [p, { ...pt(), x: p.x }]; })() : [pt(), pt()];
+      const hardness = rnd();
+      const fast = plane(w, h);
+      const slow = plane(w, h);
+      const bands: Rect[] = [];
+      stampSegment(fast, w, h, a, b, hardness, (r) => bands.push(r));
+      naiveStamp(slow, w, h, a, b, hardness);
+      expect(fast).toEqual(slow);
+      for (let i = 0; i < fast.length; i++) {
+        if (fast[i] === 0) continue;
+        const [x, y] = [i % w, Math.floor(i / w)];
+        expect(bands.some((r) => x >= r.x0 && x < r.x1 && y >= r.y0 && y < r.y1)).toBe(true);
+      }
+    }
   });
 
   it('a softer brush gives a lower total coverage for the same stroke', () => {

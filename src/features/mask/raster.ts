@@ -71,16 +71,67 @@ export function segmentBounds(a: StrokePoint, b: StrokePoint): Rect {
   };
 }
 
+/** Rows per band reported to `onBand`: tiles are marked per band, not per row. */
+const BAND = 16;
+
+/**
+ * The x interval [lo, hi] where row centre py meets the capsule of radius r
+ * around segment a-b (two discs and the band between them). The capsule is
+ * convex, so the row meets it in one interval: the hull of the three parts.
+ */
+function rowSpan(py: number, a: StrokePoint, b: StrokePoint, r: number): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const c of [a, b]) {
+    const dy = py - c.y;
+    if (Math.abs(dy) <= r) {
+      const half = Math.sqrt(r * r - dy * dy);
+      lo = Math.min(lo, c.x - half);
+      hi = Math.max(hi, c.x + half);
+    }
+  }
+  const len = Math.hypot(b.x - a.x, b.y - a.y);
+  if (len > 0) {
+    const [ux, uy] = [(b.x - a.x) / len, (b.y - a.y) / len];
+    const dy = py - a.y;
+    // |(x - ax) uy - dy ux| <= r  and  0 <= (x - ax) ux + dy uy <= len, solved for x.
+    let [l, h] = [-Infinity, Infinity];
+    if (uy !== 0) {
+      const [p, q] = [(dy * ux - r) / uy, (dy * ux + r) / uy];
+      [l, h] = [Math.max(l, Math.min(p, q)), Math.min(h, Math.max(p, q))];
+    } else if (Math.abs(dy * ux) > r) [l, h] = [1, 0];
+    if (ux !== 0) {
+      const [p, q] = [-(dy * uy) / ux, (len - dy * uy) / ux];
+      [l, h] = [Math.max(l, Math.min(p, q)), Math.min(h, Math.max(p, q))];
+    } else if (dy * uy < 0 || dy * uy > len) [l, h] = [1, 0];
+    if (l <= h) {
+      lo = Math.min(lo, a.x + l);
+      hi = Math.max(hi, a.x + h);
+    }
+  }
+  return lo <= hi ? [lo, hi] : null;
+}
+
 /**
  * Raises `cov` to the coverage of a brush swept from a to b (a capsule whose
  * radius is interpolated along the segment; a === b stamps one dab). Pixel
  * centres sit at +0.5. Returns the clipped rectangle it may have changed, or
- * null when the segment lies outside the plane.
+ * null when the segment lies outside the plane; `onBand` gets the tighter
+ * rectangles of each band of rows, for dirty tiles.
  *
  * A swept capsule instead of dabs at a spacing: the edge is exactly smooth
- * however fast the pointer moves, and each pixel is visited once per segment.
+ * however fast the pointer moves, and each pixel is visited once per
+ * segment; only the row spans the capsule covers are visited at all.
  */
-export function stampSegment(cov: Uint8Array, width: number, height: number, a: StrokePoint, b: StrokePoint, hardness: number): Rect | null {
+export function stampSegment(
+  cov: Uint8Array,
+  width: number,
+  height: number,
+  a: StrokePoint,
+  b: StrokePoint,
+  hardness: number,
+  onBand?: (r: Rect) => void,
+): Rect | null {
   const rect = clipRect(segmentBounds(a, b), width, height);
   if (!rect) return null;
   const dx = b.x - a.x;
@@ -89,19 +140,30 @@ export function stampSegment(cov: Uint8Array, width: number, height: number, a: 
   const dr = b.radius - a.radius;
   const rMax = Math.max(a.radius, b.radius, 0.5);
   const rMax2 = rMax * rMax;
+  let band: Rect | null = null;
   for (let y = rect.y0; y < rect.y1; y++) {
-    const py = y + 0.5 - a.y;
-    let i = y * width + rect.x0;
-    for (let x = rect.x0; x < rect.x1; x++, i++) {
-      const px = x + 0.5 - a.x;
-      let t = len2 > 0 ? (px * dx + py * dy) / len2 : 0;
-      t = t < 0 ? 0 : t > 1 ? 1 : t;
-      const qx = px - t * dx;
-      const qy = py - t * dy;
-      const d2 = qx * qx + qy * qy;
-      if (d2 >= rMax2) continue;
-      const v = Math.round(255 * brushFalloff(Math.sqrt(d2), a.radius + t * dr, hardness));
-      if (v > cov[i]!) cov[i] = v;
+    const span = rowSpan(y + 0.5, a, b, rMax);
+    if (span) {
+      const x0 = Math.max(rect.x0, Math.floor(span[0] - 0.5));
+      const x1 = Math.min(rect.x1, Math.ceil(span[1] + 0.5));
+      const py = y + 0.5 - a.y;
+      let i = y * width + x0;
+      for (let x = x0; x < x1; x++, i++) {
+        const px = x + 0.5 - a.x;
+        let t = len2 > 0 ? (px * dx + py * dy) / len2 : 0;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        const qx = px - t * dx;
+        const qy = py - t * dy;
+        const d2 = qx * qx + qy * qy;
+        if (d2 >= rMax2) continue;
+        const v = Math.round(255 * brushFalloff(Math.sqrt(d2), a.radius + t * dr, hardness));
+        if (v > cov[i]!) cov[i] = v;
+      }
+      if (x1 > x0) band = unionRect(band, { x0, y0: y, x1, y1: y + 1 });
+    }
+    if (band && onBand && ((y + 1) % BAND === 0 || y + 1 === rect.y1)) {
+      onBand(band);
+      band = null;
     }
   }
   return rect;

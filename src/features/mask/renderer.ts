@@ -1,47 +1,52 @@
 /**
- * Draws the editor's layers, once per animation frame and only what changed:
+ * Draws the editor's layers, once per animation frame and only what changed.
+ * Each layer is a screen-sized canvas; the overlay and stroke layers are fed
+ * from photo-resolution surfaces (layers.ts) through the view's transform:
  *
- * - photo: drawn once;
+ * - photo: the decoded photo, redrawn when the view moves;
  * - overlay: the committed mask, alpha = mask, in the overlay colour; its
  *   opacity is the canvas's CSS opacity, so the opacity slider repaints
- *   nothing. Redrawn in chunks within a per-frame time budget, so a fill or
- *   an undo on 12 megapixels never stalls a frame;
+ *   nothing. Its surface is refilled from the mask in chunks within a
+ *   per-frame time budget, so a fill or an undo on 12 megapixels never
+ *   stalls a frame;
  * - stroke: the stroke in progress, drawn so that over the overlay it looks
  *   exactly like the mask will after the stroke is committed (brush: the
  *   extra tint; eraser: the photo showing through);
- * - cursor: the brush outline, at screen resolution, on top.
- *
- * The first three are at photo resolution under one CSS transform (the view).
+ * - cursor: the brush outline (cursor.ts).
  */
+import { drawCursor } from './cursor';
 import type { MaskEditorUi } from './editor-store';
-import { LAYER_TILE, TiledLayer } from './layers';
+import { fitCanvasToBox, LAYER_TILE, ScreenMap, TiledSurface } from './layers';
 import type { Painter } from './painter';
-import { compositeValue, type Rect } from './raster';
+import { compositeValue, unionRect, type Rect } from './raster';
 import { TILE, TileSet } from './tiles';
-import { viewTransform, type View } from './viewport';
+import type { View } from './viewport';
 
 export interface LayerElements {
   stage: HTMLElement;
-  /** The transformed container of the photo-resolution layers. */
-  stack: HTMLElement;
-  /** Containers the tiled layers fill with their canvases (layers.ts). */
-  photo: HTMLElement;
-  overlay: HTMLElement;
-  stroke: HTMLElement;
+  photo: HTMLCanvasElement;
+  overlay: HTMLCanvasElement;
+  stroke: HTMLCanvasElement;
   cursor: HTMLCanvasElement;
 }
 
-/** Overlay redraw chunks: big enough for few calls, small enough to stop close to the budget; they divide LAYER_TILE. */
+/** Overlay refill chunks: few calls, yet the budget check comes often. */
 const CHUNK = 256;
-/** Milliseconds of overlay redraw per frame; the rest waits for the next frame. */
+/** Milliseconds of overlay refill per frame; the rest waits for the next frame. */
 const FRAME_BUDGET_MS = 6;
-// Every chunk and stroke tile is drawn into a single layer tile.
+// Every chunk and stroke tile is drawn into a single surface tile.
 if (LAYER_TILE % CHUNK !== 0 || LAYER_TILE % TILE !== 0) throw new Error('mask renderer: CHUNK and TILE must divide LAYER_TILE');
 
 interface Chunk {
   rect: Rect;
-  /** A committed stroke: its preview on the stroke layer goes in the same frame. */
+  /** A committed stroke: its preview goes in the same frame. */
   clearStroke: boolean;
+}
+
+function context(c: HTMLCanvasElement): CanvasRenderingContext2D {
+  const ctx = c.getContext('2d');
+  if (!ctx) throw new Error('this browser gives no 2D canvas context');
+  return ctx;
 }
 
 function rgbOf(hex: string): [number, number, number] {
@@ -50,17 +55,18 @@ function rgbOf(hex: string): [number, number, number] {
 }
 
 export class LayerRenderer {
-  private readonly photoLayer: TiledLayer;
-  private readonly overlayLayer: TiledLayer;
-  private readonly strokeLayer: TiledLayer;
-  private readonly cursorCtx: CanvasRenderingContext2D;
-  private readonly chunkImage: ImageData;
-  private readonly tileImage: ImageData;
+  private readonly ctx: Record<'photo' | 'overlay' | 'stroke' | 'cursor', CanvasRenderingContext2D>;
+  private readonly overlaySurface: TiledSurface;
+  private readonly strokeSurface: TiledSurface;
+  private readonly chunkImage = new ImageData(CHUNK, CHUNK);
+  private readonly tileImage = new ImageData(TILE, TILE);
   private readonly strokeTiles: TileSet;
   private queue: Chunk[] = [];
   private frame = 0;
   private viewDirty = true;
   private cursorDirty = true;
+  private overlayDirty: Rect | null = null;
+  private strokeDirty: Rect | null = null;
   private pointer: { x: number; y: number } | null = null;
   private color = '';
   private rgb: [number, number, number] = [0, 0, 0];
@@ -74,21 +80,14 @@ export class LayerRenderer {
     private readonly view: () => View,
     private readonly ui: () => MaskEditorUi,
   ) {
-    const { width, height } = painter;
-    this.photoLayer = new TiledLayer(els.photo, width, height, false);
-    this.overlayLayer = new TiledLayer(els.overlay, width, height);
-    this.strokeLayer = new TiledLayer(els.stroke, width, height);
-    const cursorCtx = els.cursor.getContext('2d');
-    if (!cursorCtx) throw new Error('this browser gives no 2D canvas context');
-    this.cursorCtx = cursorCtx;
-    this.chunkImage = new ImageData(CHUNK, CHUNK);
-    this.tileImage = new ImageData(TILE, TILE);
-    this.strokeTiles = new TileSet(width, height);
-    this.photoLayer.drawImage(photo);
+    this.ctx = { photo: context(els.photo), overlay: context(els.overlay), stroke: context(els.stroke), cursor: context(els.cursor) };
+    this.overlaySurface = new TiledSurface(painter.width, painter.height);
+    this.strokeSurface = new TiledSurface(painter.width, painter.height);
+    this.strokeTiles = new TileSet(painter.width, painter.height);
     this.syncStyle();
   }
 
-  /** Applies the overlay colour and opacity; a new colour redraws the overlay. */
+  /** Applies the overlay colour and opacity; a new colour refills the overlay. */
   syncStyle(): void {
     const { overlayColor, overlayOpacity } = this.ui();
     this.els.overlay.style.opacity = String(overlayOpacity);
@@ -112,7 +111,7 @@ export class LayerRenderer {
   invalidateOverlay(rects: Rect[], clearStroke: boolean): void {
     // The committed mask covers the stroke's preview tiles: drawing them as well would only flicker.
     if (clearStroke) this.strokeTiles.take();
-    // Chunks follow the CHUNK grid, so each lies inside one layer tile.
+    // Chunks follow the CHUNK grid, so each lies inside one surface tile.
     for (const r of rects) {
       for (let y = r.y0 - (r.y0 % CHUNK); y < r.y1; y += CHUNK)
         for (let x = r.x0 - (r.x0 % CHUNK); x < r.x1; x += CHUNK)
@@ -121,6 +120,7 @@ export class LayerRenderer {
     this.schedule();
   }
 
+  /** The view or the stage's size changed: every layer is redrawn. */
   invalidateView(): void {
     this.viewDirty = true;
     this.cursorDirty = true;
@@ -134,19 +134,16 @@ export class LayerRenderer {
     this.schedule();
   }
 
-  /** Resolves once every queued redraw has been drawn. */
+  /** Resolves once every queued redraw is on screen. */
   whenIdle(): Promise<void> {
     if (this.frame === 0 && this.queue.length === 0 && this.strokeTiles.empty) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   dispose(): void {
-    if (this.frame) cancelAnimationFrame(this.frame);
+    if (this.frame > 0) cancelAnimationFrame(this.frame);
     this.frame = -1;
     for (const w of this.idleWaiters.splice(0)) w();
-    this.photoLayer.dispose();
-    this.overlayLayer.dispose();
-    this.strokeLayer.dispose();
   }
 
   private schedule(): void {
@@ -156,38 +153,61 @@ export class LayerRenderer {
   private readonly draw = (): void => {
     this.frame = 0;
     const start = performance.now();
+    const dpr = window.devicePixelRatio || 1;
+    for (const c of [this.els.photo, this.els.overlay, this.els.stroke]) if (fitCanvasToBox(c, dpr)) this.viewDirty = true;
+    if (fitCanvasToBox(this.els.cursor, dpr)) this.cursorDirty = true;
+    const map = new ScreenMap(this.view(), dpr);
+
+    for (const rect of this.strokeTiles.take()) this.fillStrokeTile(rect);
+    while (this.queue.length > 0 && performance.now() - start < FRAME_BUDGET_MS) this.fillChunk(this.queue.shift()!);
+
+    // Past 2x, photo pixels show as squares: that is when one wants to see them.
+    const smooth = map.view.scale < 2;
+    for (const c of Object.values(this.ctx)) c.imageSmoothingEnabled = smooth;
     if (this.viewDirty) {
       this.viewDirty = false;
-      const v = this.view();
-      this.els.stack.style.transform = viewTransform(v);
-      // Past 2x, show photo pixels as squares: that is when one wants to see them.
-      this.els.stack.classList.toggle('is-pixelated', v.scale >= 2);
+      const p = this.ctx.photo;
+      p.clearRect(0, 0, p.canvas.width, p.canvas.height);
+      p.drawImage(this.photo, map.x(0), map.y(0), map.x(this.painter.width) - map.x(0), map.y(this.painter.height) - map.y(0));
+      this.overlaySurface.blit(this.ctx.overlay, map, null);
+      this.strokeSurface.blit(this.ctx.stroke, map, null);
+    } else {
+      if (this.overlayDirty) this.overlaySurface.blit(this.ctx.overlay, map, this.overlayDirty);
+      if (this.strokeDirty) this.strokeSurface.blit(this.ctx.stroke, map, this.strokeDirty);
     }
-    for (const rect of this.strokeTiles.take()) this.drawStrokeTile(rect);
-    while (this.queue.length > 0 && performance.now() - start < FRAME_BUDGET_MS) this.drawChunk(this.queue.shift()!);
-    if (this.cursorDirty) this.drawCursor();
+    this.overlayDirty = null;
+    this.strokeDirty = null;
+    if (this.cursorDirty) {
+      this.cursorDirty = false;
+      drawCursor(this.ctx.cursor, dpr, this.pointer, map.view.scale, this.ui());
+    }
     if (this.queue.length > 0 || !this.strokeTiles.empty) this.schedule();
     else for (const w of this.idleWaiters.splice(0)) w();
   };
 
-  private drawChunk({ rect, clearStroke }: Chunk): void {
+  /** Refills one chunk of the overlay surface from the mask. */
+  private fillChunk({ rect, clearStroke }: Chunk): void {
     const { mask, width } = this.painter;
     const w = rect.x1 - rect.x0;
+    const h = rect.y1 - rect.y0;
     const out = new Uint32Array(this.chunkImage.data.buffer);
     for (let y = rect.y0; y < rect.y1; y++) {
       let i = y * width + rect.x0;
       let j = (y - rect.y0) * CHUNK;
       for (let x = 0; x < w; x++) out[j++] = this.lut[mask[i++]!]!;
     }
-    const o = this.overlayLayer.at(rect.x0, rect.y0);
-    o.ctx.putImageData(this.chunkImage, rect.x0 - o.ox, rect.y0 - o.oy, 0, 0, w, rect.y1 - rect.y0);
+    const o = this.overlaySurface.at(rect.x0, rect.y0);
+    o.ctx.putImageData(this.chunkImage, rect.x0 - o.ox, rect.y0 - o.oy, 0, 0, w, h);
+    this.overlayDirty = unionRect(this.overlayDirty, rect);
     if (clearStroke) {
-      const s = this.strokeLayer.at(rect.x0, rect.y0);
-      s.ctx.clearRect(rect.x0 - s.ox, rect.y0 - s.oy, w, rect.y1 - rect.y0);
+      const s = this.strokeSurface.at(rect.x0, rect.y0);
+      s.ctx.clearRect(rect.x0 - s.ox, rect.y0 - s.oy, w, h);
+      this.strokeDirty = unionRect(this.strokeDirty, rect);
     }
   }
 
-  private drawStrokeTile(rect: Rect): void {
+  /** Redraws one tile of the stroke surface from the coverage of the stroke in progress. */
+  private fillStrokeTile(rect: Rect): void {
     const { mask, cov, width } = this.painter;
     const erasing = this.painter.strokeMode === 'erase';
     const o = this.ui().overlayOpacity;
@@ -214,56 +234,19 @@ export class LayerRenderer {
         }
       }
     }
-    const { ctx, ox, oy } = this.strokeLayer.at(rect.x0, rect.y0);
+    const { ctx, ox, oy } = this.strokeSurface.at(rect.x0, rect.y0);
     const [x, y] = [rect.x0 - ox, rect.y0 - oy];
     ctx.putImageData(this.tileImage, x, y, 0, 0, w, h);
     if (erasing) {
       ctx.save();
       ctx.beginPath();
       ctx.rect(x, y, w, h);
-      // source-in would clear the whole canvas outside the drawn image: the clip keeps it to this tile.
+      // source-in would clear the whole tile outside the drawn image: the clip keeps it to this rect.
       ctx.clip();
       ctx.globalCompositeOperation = 'source-in';
       ctx.drawImage(this.photo, rect.x0, rect.y0, w, h, x, y, w, h);
       ctx.restore();
     }
-  }
-
-  private drawCursor(): void {
-    this.cursorDirty = false;
-    const canvas = this.els.cursor;
-    const dpr = window.devicePixelRatio || 1;
-    const cw = Math.round(canvas.clientWidth * dpr);
-    const ch = Math.round(canvas.clientHeight * dpr);
-    if (canvas.width !== cw || canvas.height !== ch) {
-      canvas.width = cw;
-      canvas.height = ch;
-    }
-    const ctx = this.cursorCtx;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, cw, ch);
-    const ui = this.ui();
-    if (!this.pointer || ui.panning) return;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const radius = Math.max(1, (ui.size / 2) * this.view().scale);
-    const { x, y } = this.pointer;
-    const circle = (r: number) => {
-      ctx.beginPath();
-      ctx.arc(x, y, r, 0, Math.PI * 2);
-      ctx.stroke();
-    };
-    // Dark under light: the outline shows on any photo.
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = 'rgba(0, 0, 0, 0.55)';
-    circle(radius);
-    ctx.lineWidth = 1.25;
-    ctx.strokeStyle = ui.tool === 'eraser' ? '#ffffff' : this.color;
-    circle(radius);
-    if (ui.hardness < 0.95 && radius * ui.hardness > 3) {
-      ctx.setLineDash([3, 3]);
-      ctx.strokeStyle = 'rgba(255, 255, 255, 0.8)';
-      circle(radius * ui.hardness);
-      ctx.setLineDash([]);
-    }
+    this.strokeDirty = unionRect(this.strokeDirty, rect);
   }
 }

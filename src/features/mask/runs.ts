@@ -170,14 +170,3 @@ export function xorSpan(mask: Uint8Array, start: number, len: number, value: num
   }
   while (i < end) mask[i] = mask[i++]! ^ value;
 }
-
-/** Whether every byte is 0, reading four bytes at a time where the buffer allows. */
-export function isAllZero(bytes: Uint8Array): boolean {
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes.length >> 2 : 0;
-  if (aligned > 0) {
-    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, aligned);
-    for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
-  }
-  for (let i = aligned * 4; i < bytes.length; i++) if (bytes[i] !== 0) return false;
-  return true;
-}

@@ -51,7 +51,10 @@ export class MaskSession implements MaskEditorApi {
     });
     this.thumb = new MaskThumb(width, height);
     this.thumb.update(mask);
-    this.saver = new MaskSaver(subjectId, image.id, this.painter, image.mask, (save) => useMaskEditorStore.setState({ save }));
+    const painter = this.painter;
+    const thumb = this.thumb;
+    const source = { width, height, mask, get version() { return painter.version; }, isEmpty: () => thumb.empty };
+    this.saver = new MaskSaver(subjectId, image.id, source, image.mask, (save) => useMaskEditorStore.setState({ save }));
     fitBrushTo(width, height);
     useMaskEditorStore.setState({ save: { kind: 'saved' }, panning: false });
     this.historyChanged();
@@ -65,7 +68,7 @@ export class MaskSession implements MaskEditorApi {
     return this.painter.height;
   }
 
-  /** Starts drawing into the canvases; returns the detach function. */
+  /** Starts drawing into the layer canvases; returns the detach function. */
   attach(els: LayerElements): () => void {
     this.stage = els.stage;
     const renderer = new LayerRenderer(this.painter, this.photo, els, () => this.view, useMaskEditorStore.getState);
@@ -168,7 +171,10 @@ export class MaskSession implements MaskEditorApi {
 
   private historyChanged(): void {
     const h = this.painter.history;
-    useMaskEditorStore.setState({ canUndo: h.canUndo, canRedo: h.canRedo, undoLabel: h.undoLabel, redoLabel: h.redoLabel });
+    const next = { canUndo: h.canUndo, canRedo: h.canRedo, undoLabel: h.undoLabel, redoLabel: h.redoLabel };
+    const ui = useMaskEditorStore.getState();
+    // Only on a real change: every toolbar button listens, and the end of a stroke should not re-render them all.
+    if ((Object.keys(next) as (keyof typeof next)[]).some((k) => ui[k] !== next[k])) useMaskEditorStore.setState(next);
     if (this.saver.unsaved) this.saver.schedule();
   }
 

@@ -1,8 +1,8 @@
 /**
- * The view of the photo inside the stage: a scale and a translation, applied
- * to the photo-resolution layers as one CSS transform (so zooming and
- * panning never repaint a pixel). Stage coordinates are CSS pixels from the
- * stage's top-left corner: stage = image * scale + t.
+ * The view of the photo inside the stage: a scale and a translation, the
+ * transform through which the photo-resolution layers are drawn onto the
+ * screen canvases. Stage coordinates are CSS pixels from the stage's
+ * top-left corner: stage = image * scale + t.
  */
 
 export interface View {
@@ -71,9 +71,4 @@ export function stageToImage(view: View, sx: number, sy: number): { x: number; y
 
 export function imageToStage(view: View, x: number, y: number): { x: number; y: number } {
   return { x: x * view.scale + view.tx, y: y * view.scale + view.ty };
-}
-
-/** The CSS transform for the layer stack (transform-origin 0 0). */
-export function viewTransform(view: View): string {
-  return `translate(${view.tx}px, ${view.ty}px) scale(${view.scale})`;
 }
