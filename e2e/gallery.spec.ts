@@ -161,6 +161,7 @@ test('views, compares, reuses and deletes (with undo) gallery images', async ({ 
   await expect(view).toHaveAttribute('open', '');
   await expect(view.locator('[data-index]')).toHaveAttribute('data-index', '0');
   await expect(view.getByTestId('gallery.details')).toContainText('a blue mug in the snow');
+  await expect(view.locator('img')).toHaveJSProperty('naturalWidth', 128);
   await page.keyboard.press('ArrowRight');
   await expect(view.locator('[data-index]')).toHaveAttribute('data-index', '1');
   await expect(view.getByTestId('gallery.details')).toContainText('a red mug on a wooden table');

@@ -34,7 +34,8 @@ export function GalleryViewer({ entries, id, onSelect, onClose, onReuse, onDelet
   return (
     <Modal label={`Image ${index + 1} of ${entries.length}`} testId="gallery.view" onClose={onClose} onKeyDown={onKeyDown}>
       <div className="gallery-view" data-entry-id={entry.id} data-index={index}>
-        <div className="gallery-view-image">
+        {/* Sized from the entry before the PNG loads, so the dialog does not jump. */}
+        <div className="gallery-view-image" style={{ aspectRatio: `${entry.width} / ${entry.height}` }}>
           {url ? <img src={url} alt={entry.request.prompt} /> : <p className="muted">{image.status === 'missing' ? 'The image file is missing from storage.' : 'Loading…'}</p>}
         </div>
         <div className="gallery-view-side">

@@ -4,6 +4,7 @@
  * state decides what is open).
  */
 import { useEffect, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import './dialog.css';
 
 interface Props {
   label: string;

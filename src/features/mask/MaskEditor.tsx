@@ -56,7 +56,7 @@ function useUnloadGuard(session: MaskSession | null): void {
   useEffect(() => {
     if (!session) return;
     const save = () => {
-      session.painter.endStroke();
+      session.painter.finishCommit();
       if (session.saver.unsaved) void session.saver.flush().catch(() => undefined);
     };
     const beforeUnload = (e: BeforeUnloadEvent) => {

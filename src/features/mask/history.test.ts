@@ -136,12 +136,40 @@ describe('Painter history', () => {
     expect(p.mask.every((v) => v === 0)).toBe(true);
   });
 
+  it('commits a stroke in slices as one undo step, identical to committing it at once', () => {
+    const [w, h] = [1000, 700];
+    const stroke = (p: Painter) => {
+      p.beginStroke({ x: 20, y: 20, radius: 30 }, 'paint', 0.5, 'stroke', 'Stroke');
+      for (let t = 0; t <= 1; t += 0.05) p.extendStroke({ x: 20 + t * 960, y: 20 + t * 660, radius: 30 });
+    };
+    const once = new Painter(new Uint8Array(w * h), w, h, quiet);
+    stroke(once);
+    once.endStroke();
+    const sliced = new Painter(new Uint8Array(w * h), w, h, quiet);
+    stroke(sliced);
+    sliced.endStroke(0);
+    expect(sliced.committing).toBe(true);
+    expect(sliced.history.canUndo).toBe(false);
+    let slices = 1;
+    while (!sliced.continueCommit(0)) slices++;
+    expect(slices).toBeGreaterThan(5);
+    expect(sliced.mask).toEqual(once.mask);
+    expect(sliced.history.steps).toBe(1);
+    expect(sliced.version).toBe(1);
+    // A new stroke, or an undo, first finishes a commit still under way.
+    stroke(sliced);
+    sliced.endStroke(0);
+    sliced.undo();
+    expect(sliced.mask).toEqual(once.mask);
+    expect(sliced.cov.every((v) => v === 0)).toBe(true);
+  });
+
   it('records nothing for a change that changes nothing, and reports what changed', () => {
     const masks: number[] = [];
     const p = new Painter(new Uint8Array(16 * 16), 16, 16, { ...quiet, onMask: (rects) => masks.push(rects.length) });
     expect(p.clearAll('mask.clear', 'Clear')).toBe(false);
     p.beginStroke({ x: 8, y: 8, radius: 3 }, 'erase', 1, 'stroke', 'Stroke');
-    expect(p.endStroke()).toBe(false);
+    p.endStroke();
     expect(p.history.canUndo).toBe(false);
     expect(p.version).toBe(0);
     expect(p.fillAll('mask.fill', 'Fill')).toBe(true);

@@ -70,7 +70,7 @@ export function attachInteraction(canvas: HTMLCanvasElement, session: MaskSessio
     if (!drag || e.pointerId !== drag.id) return;
     if (drag.kind === 'paint') {
       if (e.type === 'pointerup') session.painter.extendStroke(strokePoint(e));
-      session.painter.endStroke();
+      session.endStroke();
     }
     drag = null;
     session.dragging = false;
@@ -110,7 +110,7 @@ export function attachInteraction(canvas: HTMLCanvasElement, session: MaskSessio
     canvas.removeEventListener('wheel', wheel);
     canvas.removeEventListener('auxclick', aux);
     canvas.removeEventListener('mousedown', aux);
-    if (drag?.kind === 'paint') session.painter.endStroke();
+    if (drag?.kind === 'paint') session.painter.finishCommit();
     drag = null;
     session.dragging = false;
   };

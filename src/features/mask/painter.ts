@@ -12,10 +12,19 @@ import { TILE, TileSet } from './tiles';
 export interface PainterListener {
   /** The coverage of the stroke in progress changed inside rect. */
   onStroke(rect: Rect): void;
-  /** The mask changed inside these rects; fromStroke: a stroke was committed there (its preview can go). */
+  /** The mask changed inside these rects; fromStroke: a stroke was committed there (its preview can go). Also called with no rects. */
   onMask(rects: Rect[], fromStroke: boolean): void;
   /** The version or the undo/redo state changed. */
   onHistory(): void;
+}
+
+interface PendingCommit {
+  mode: PaintMode;
+  actionId: string;
+  label: string;
+  /** Tiles still to composite. */
+  rects: Rect[];
+  pieces: PatchPiece[];
 }
 
 interface ActiveStroke {
@@ -33,6 +42,7 @@ export class Painter {
   /** Increments with every change of the mask (the saver saves when it moved). */
   version = 0;
   private stroke: ActiveStroke | null = null;
+  private commit: PendingCommit | null = null;
   private readonly strokeTiles: TileSet;
   private readonly xor = new Uint8Array(TILE * TILE);
 
@@ -54,7 +64,7 @@ export class Painter {
   }
 
   beginStroke(p: StrokePoint, mode: PaintMode, hardness: number, actionId: string, label: string): void {
-    if (this.stroke) this.endStroke();
+    this.finishCommit();
     this.stroke = { mode, hardness, last: p, actionId, label };
     this.stamp(p, p);
   }
@@ -78,23 +88,51 @@ export class Painter {
     this.listener.onStroke(r);
   };
 
-  /** Composites the stroke in progress into the mask as one undo step. Returns whether the mask changed. */
-  endStroke(): boolean {
+  /**
+   * Ends the stroke: its coverage is composited into the mask as one undo
+   * step, tile by tile. With a budget, only as many tiles as fit in it are
+   * done now and the rest by continueCommit() (a long stroke on a big photo
+   * is a few million pixels: never one long task); anything that reads or
+   * changes the mask first calls finishCommit().
+   */
+  endStroke(budgetMs = Infinity): void {
     const s = this.stroke;
-    if (!s) return false;
+    if (!s) return;
     this.stroke = null;
-    const rects = this.strokeTiles.take();
-    const pieces: PatchPiece[] = [];
-    for (const rect of rects) {
-      const area = (rect.x1 - rect.x0) * (rect.y1 - rect.y0);
-      const xor = this.xor.subarray(0, area);
-      if (!commitCoverage(this.mask, this.cov, this.width, rect, s.mode, xor)) continue;
-      pieces.push({ rect, runs: encodeRuns(xor).runs });
+    this.commit = { mode: s.mode, actionId: s.actionId, label: s.label, rects: this.strokeTiles.take(), pieces: [] };
+    this.continueCommit(budgetMs);
+  }
+
+  /** Whether a stroke is still being composited (continueCommit has work). */
+  get committing(): boolean {
+    return this.commit !== null;
+  }
+
+  /** Composites more of the ended stroke, for about budgetMs; returns whether it is done. */
+  continueCommit(budgetMs = Infinity): boolean {
+    const c = this.commit;
+    if (!c) return true;
+    const start = performance.now();
+    const done: Rect[] = [];
+    while (c.rects.length > 0 && performance.now() - start < budgetMs) {
+      const rect = c.rects.pop()!;
+      done.push(rect);
+      const xor = this.xor.subarray(0, (rect.x1 - rect.x0) * (rect.y1 - rect.y0));
+      if (commitCoverage(this.mask, this.cov, this.width, rect, c.mode, xor)) c.pieces.push({ rect, runs: encodeRuns(xor).runs });
     }
-    if (pieces.length > 0) this.record(makePatch(s.actionId, s.label, pieces));
-    this.listener.onMask(rects, true);
-    if (pieces.length > 0) this.listener.onHistory();
-    return pieces.length > 0;
+    if (c.rects.length === 0) {
+      this.commit = null;
+      if (c.pieces.length > 0) this.record(makePatch(c.actionId, c.label, c.pieces));
+    }
+    this.listener.onMask(done, true);
+    if (!this.commit && c.pieces.length > 0) this.listener.onHistory();
+    return this.commit === null;
+  }
+
+  /** Ends the stroke in progress and composites all of it now. */
+  finishCommit(): void {
+    this.endStroke();
+    this.continueCommit();
   }
 
   /** Sets every pixel to 255. */
@@ -119,7 +157,7 @@ export class Painter {
   }
 
   private wholeImage(actionId: string, label: string, diff: () => EncodedRuns, apply: () => void): boolean {
-    this.endStroke();
+    this.finishCommit();
     const { runs, nonZero } = diff();
     if (!nonZero) return false;
     apply();
@@ -131,12 +169,12 @@ export class Painter {
   }
 
   undo(): Patch | undefined {
-    this.endStroke();
+    this.finishCommit();
     return this.toggle(this.history.undo());
   }
 
   redo(): Patch | undefined {
-    this.endStroke();
+    this.finishCommit();
     return this.toggle(this.history.redo());
   }
 

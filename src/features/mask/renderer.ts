@@ -109,8 +109,8 @@ export class LayerRenderer {
   }
 
   invalidateOverlay(rects: Rect[], clearStroke: boolean): void {
-    // The committed mask covers the stroke's preview tiles: drawing them as well would only flicker.
-    if (clearStroke) this.strokeTiles.take();
+    // Committed tiles: the overlay takes over from the preview there, in the same frame; drawing the preview too would flicker.
+    if (clearStroke) for (const r of rects) this.strokeTiles.unmark(r);
     // Chunks follow the CHUNK grid, so each lies inside one surface tile.
     for (const r of rects) {
       for (let y = r.y0 - (r.y0 % CHUNK); y < r.y1; y += CHUNK)

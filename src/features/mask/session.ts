@@ -15,6 +15,9 @@ import { LayerRenderer, type LayerElements } from './renderer';
 import { MaskSaver } from './saver';
 import { actualSizeView, fitView, imageToStage, panBy, stageToImage, zoomAt, type Size, type View } from './viewport';
 
+/** Milliseconds of stroke commit per task (painter.ts continueCommit). */
+const COMMIT_SLICE_MS = 8;
+
 export class MaskSession implements MaskEditorApi {
   readonly painter: Painter;
   readonly saver: MaskSaver;
@@ -183,9 +186,24 @@ export class MaskSession implements MaskEditorApi {
     return this.renderer?.whenIdle() ?? Promise.resolve();
   }
 
+  /**
+   * Ends the stroke: a slice of its commit now, the rest in later tasks, so
+   * the pointerup of a long stroke on a 12-megapixel photo is not one long task.
+   */
+  endStroke(): void {
+    this.painter.endStroke(COMMIT_SLICE_MS);
+    const step = () => {
+      this.commitTimer = null;
+      if (!this.painter.continueCommit(COMMIT_SLICE_MS)) this.commitTimer = setTimeout(step, 0);
+    };
+    if (this.painter.committing && !this.commitTimer) this.commitTimer = setTimeout(step, 0);
+  }
+
+  private commitTimer: ReturnType<typeof setTimeout> | null = null;
+
   /** Commits the stroke in progress, saves and closes the editor (selection keeps the subject). */
   close(): void {
-    this.painter.endStroke();
+    this.painter.finishCommit();
     void this.saver.flush().catch(() => undefined);
     const { selection, actions } = useSubjectsStore.getState();
     if (selection?.imageId === this.image.id) actions.select(this.subjectId, null);
@@ -195,7 +213,8 @@ export class MaskSession implements MaskEditorApi {
   dispose(): void {
     if (this.closed) return;
     this.closed = true;
-    this.painter.endStroke();
+    this.painter.finishCommit();
+    if (this.commitTimer) clearTimeout(this.commitTimer);
     this.renderer?.dispose();
     this.renderer = null;
     // Saves read the mask, never the photo: the bitmap's memory can go at once.

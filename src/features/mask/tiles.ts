@@ -48,6 +48,24 @@ export class TileSet {
     }
   }
 
+  /** Unmarks every tile that intersects r. */
+  unmark(r: Rect): void {
+    const c = clipRect(r, this.width, this.height);
+    if (!c || this.list.length === 0) return;
+    const s = this.size;
+    let removed = false;
+    for (let ty = Math.floor(c.y0 / s); ty <= Math.floor((c.y1 - 1) / s); ty++) {
+      for (let tx = Math.floor(c.x0 / s); tx <= Math.floor((c.x1 - 1) / s); tx++) {
+        const k = ty * this.cols + tx;
+        if (this.marked[k]) {
+          this.marked[k] = 0;
+          removed = true;
+        }
+      }
+    }
+    if (removed) this.list = this.list.filter((k) => this.marked[k] === 1);
+  }
+
   markAll(): void {
     this.mark({ x0: 0, y0: 0, x1: this.width, y1: this.height });
   }
