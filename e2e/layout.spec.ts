@@ -29,7 +29,7 @@ async function populate(page: Page): Promise<void> {
   await expect(page.getByTestId('subject.image')).toHaveCount(2);
   await page.getByTestId('subject.name').nth(1).fill('mug');
   await page.getByTestId('subject.class').nth(1).fill('cup');
-  await page.getByRole('textbox', { name: /^prompt/i }).fill('@mochi sleeping next to @mug on a stack of books, watercolor');
+  await page.getByRole('combobox', { name: 'Prompt' }).fill('@mochi sleeping next to @mug on a stack of books, watercolor');
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('prompt.chip')).toHaveCount(2);
 }
@@ -102,6 +102,16 @@ for (const size of SIZES) {
 
     expect(await layoutProblems(page)).toEqual([]);
     expect(await unnamedControls(page)).toEqual([]);
+    // The checks can fail: a stray control over the Generate button and an unnamed one are both caught.
+    await page.evaluate(() => {
+      const r = document.querySelector('[data-testid="generate.button"]')!.getBoundingClientRect();
+      const stray = Object.assign(document.createElement('button'), { id: 'stray' });
+      stray.style.cssText = `position:absolute;left:${r.left + window.scrollX}px;top:${r.top + window.scrollY}px;width:${r.width}px;height:${r.height}px`;
+      document.body.append(stray);
+    });
+    expect((await layoutProblems(page)).map((p) => p.what)).toEqual(expect.arrayContaining(['covered', 'overlap']));
+    expect(await unnamedControls(page)).toHaveLength(1);
+    await page.evaluate(() => document.getElementById('stray')!.remove());
 
     // Tab through the page: every enabled, visible control takes the focus.
     const expected = await page.evaluate((selector) => {
@@ -111,6 +121,7 @@ for (const size of SIZES) {
       all.forEach((el, i) => el.setAttribute('data-tab-probe', String(i)));
       return all.length;
     }, CONTROLS);
+    expect(expected).toBeGreaterThan(30);
     const reached = new Set<string>();
     await page.locator('body').focus();
     for (let i = 0; i < expected * 2 + 10 && reached.size < expected; i++) {
