@@ -1,12 +1,12 @@
 /**
- * Photo-resolution drawing surfaces kept off screen, and their display
- * through a canvas transform onto screen-sized canvases.
+ * Photo-resolution drawing surfaces kept off screen, drawn through the
+ * view's transform onto a stage-sized canvas.
  *
  * Why not photo-sized canvases under a CSS transform: Chromium copies every
  * on-screen canvas into the compositor on each frame in which any of them
  * changed (measured in this project's headless Chromium: about 30 ms per
  * 12 megapixels of canvas, every frame of a stroke). Off-screen canvases are
- * never composited, and the on-screen ones are only as big as the stage.
+ * never composited, and the one on-screen canvas is only as big as the stage.
  *
  * Why tiles: drawing a canvas snapshots it, and the next write into it then
  * copies the whole canvas first (copy on write): 48 MB for one 4000x3000
@@ -68,33 +68,20 @@ export class TiledSurface {
   }
 
   /**
-   * Redraws the part of `ctx` (a screen canvas) showing photo rect r, or all
-   * of it when r is null: clears it, then draws every tile that reaches into
-   * it, each whole onto its rounded screen rectangle under a clip, so a
-   * partial redraw samples exactly as a full one and no seams appear.
+   * Draws every tile that reaches into the screen rect `clip` (device
+   * pixels), each whole onto its rounded screen rectangle: under the
+   * caller's clip a partial redraw samples exactly as a full one, and
+   * adjacent tiles share their edges, so no seams appear.
    */
-  blit(ctx: CanvasRenderingContext2D, map: ScreenMap, r: Rect | null): void {
-    const cw = ctx.canvas.width;
-    const ch = ctx.canvas.height;
-    const x0 = r ? Math.max(0, map.x(r.x0) - 1) : 0;
-    const y0 = r ? Math.max(0, map.y(r.y0) - 1) : 0;
-    const x1 = r ? Math.min(cw, map.x(r.x1) + 1) : cw;
-    const y1 = r ? Math.min(ch, map.y(r.y1) + 1) : ch;
-    if (x1 <= x0 || y1 <= y0) return;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(x0, y0, x1 - x0, y1 - y0);
-    ctx.clip();
-    ctx.clearRect(x0, y0, x1 - x0, y1 - y0);
+  draw(ctx: CanvasRenderingContext2D, map: ScreenMap, clip: Rect): void {
     for (const t of this.tiles) {
       const dx0 = map.x(t.ox);
       const dy0 = map.y(t.oy);
       const dx1 = map.x(t.ox + t.w);
       const dy1 = map.y(t.oy + t.h);
-      if (dx1 <= x0 || dx0 >= x1 || dy1 <= y0 || dy0 >= y1) continue;
+      if (dx1 <= clip.x0 || dx0 >= clip.x1 || dy1 <= clip.y0 || dy0 >= clip.y1) continue;
       ctx.drawImage(t.canvas, 0, 0, t.w, t.h, dx0, dy0, dx1 - dx0, dy1 - dy0);
     }
-    ctx.restore();
   }
 }
 

@@ -114,7 +114,8 @@ export class Painter {
     if (!c) return true;
     const start = performance.now();
     const done: Rect[] = [];
-    while (c.rects.length > 0 && performance.now() - start < budgetMs) {
+    // At least one tile per call, so any budget makes progress.
+    while (c.rects.length > 0 && (done.length === 0 || performance.now() - start < budgetMs)) {
       const rect = c.rects.pop()!;
       done.push(rect);
       const xor = this.xor.subarray(0, (rect.x1 - rect.x0) * (rect.y1 - rect.y0));

@@ -1,20 +1,23 @@
 /**
  * Draws the editor's layers, once per animation frame and only what changed.
- * Each layer is a screen-sized canvas; the overlay and stroke layers are fed
- * from photo-resolution surfaces (layers.ts) through the view's transform:
+ * Three layers at photo resolution are composited, inside the dirty region
+ * only, onto the stage-sized view canvas through the view's transform (the
+ * static layers; as excalidraw splits static and interactive canvases):
  *
- * - photo: the decoded photo, redrawn when the view moves;
- * - overlay: the committed mask, alpha = mask, in the overlay colour; its
- *   opacity is the canvas's CSS opacity, so the opacity slider repaints
- *   nothing. Its surface is refilled from the mask in chunks within a
- *   per-frame time budget, so a fill or an undo on 12 megapixels never
- *   stalls a frame;
+ * - photo: the decoded photo;
+ * - overlay: the committed mask, alpha = mask, in the overlay colour, drawn
+ *   at the overlay opacity. Its surface is refilled from the mask in chunks
+ *   within a per-frame time budget, so a fill or an undo on 12 megapixels
+ *   never stalls a frame;
  * - stroke: the stroke in progress, drawn so that over the overlay it looks
  *   exactly like the mask will after the stroke is committed (brush: the
- *   extra tint; eraser: the photo showing through);
- * - cursor: the brush outline (cursor.ts).
+ *   extra tint; eraser: the photo showing through).
+ *
+ * The cursor (the brush outline) is its own small canvas on top, moved by a
+ * CSS transform: following the pointer redraws nothing else.
  */
-import { drawCursor } from './cursor';
+ */
+import { placeCursor } from './cursor';
 import type { MaskEditorUi } from './editor-store';
 import { fitCanvasToBox, LAYER_TILE, ScreenMap, TiledSurface } from './layers';
 import type { Painter } from './painter';
@@ -24,9 +27,9 @@ import type { View } from './viewport';
 
 export interface LayerElements {
   stage: HTMLElement;
-  photo: HTMLCanvasElement;
-  overlay: HTMLCanvasElement;
-  stroke: HTMLCanvasElement;
+  /** The stage-sized canvas the layers are composited onto. */
+  view: HTMLCanvasElement;
+  /** The brush outline, sized to the brush. */
   cursor: HTMLCanvasElement;
 }
 
@@ -55,7 +58,8 @@ function rgbOf(hex: string): [number, number, number] {
 }
 
 export class LayerRenderer {
-  private readonly ctx: Record<'photo' | 'overlay' | 'stroke' | 'cursor', CanvasRenderingContext2D>;
+  private readonly viewCtx: CanvasRenderingContext2D;
+  private readonly cursorCtx: CanvasRenderingContext2D;
   private readonly overlaySurface: TiledSurface;
   private readonly strokeSurface: TiledSurface;
   private readonly chunkImage = new ImageData(CHUNK, CHUNK);
@@ -65,8 +69,8 @@ export class LayerRenderer {
   private frame = 0;
   private viewDirty = true;
   private cursorDirty = true;
-  private overlayDirty: Rect | null = null;
-  private strokeDirty: Rect | null = null;
+  /** Photo pixels whose composite must be redrawn. */
+  private dirty: Rect | null = null;
   private pointer: { x: number; y: number } | null = null;
   private color = '';
   private rgb: [number, number, number] = [0, 0, 0];
@@ -80,7 +84,8 @@ export class LayerRenderer {
     private readonly view: () => View,
     private readonly ui: () => MaskEditorUi,
   ) {
-    this.ctx = { photo: context(els.photo), overlay: context(els.overlay), stroke: context(els.stroke), cursor: context(els.cursor) };
+    this.viewCtx = context(els.view);
+    this.cursorCtx = context(els.cursor);
     this.overlaySurface = new TiledSurface(painter.width, painter.height);
     this.strokeSurface = new TiledSurface(painter.width, painter.height);
     this.strokeTiles = new TileSet(painter.width, painter.height);
@@ -89,8 +94,8 @@ export class LayerRenderer {
 
   /** Applies the overlay colour and opacity; a new colour refills the overlay. */
   syncStyle(): void {
-    const { overlayColor, overlayOpacity } = this.ui();
-    this.els.overlay.style.opacity = String(overlayOpacity);
+    const { overlayColor } = this.ui();
+    this.viewDirty = true;
     if (overlayColor !== this.color) {
       this.color = overlayColor;
       this.rgb = rgbOf(overlayColor);
@@ -154,36 +159,48 @@ export class LayerRenderer {
     this.frame = 0;
     const start = performance.now();
     const dpr = window.devicePixelRatio || 1;
-    for (const c of [this.els.photo, this.els.overlay, this.els.stroke]) if (fitCanvasToBox(c, dpr)) this.viewDirty = true;
-    if (fitCanvasToBox(this.els.cursor, dpr)) this.cursorDirty = true;
+    if (fitCanvasToBox(this.els.view, dpr)) this.viewDirty = true;
     const map = new ScreenMap(this.view(), dpr);
 
     for (const rect of this.strokeTiles.take()) this.fillStrokeTile(rect);
     while (this.queue.length > 0 && performance.now() - start < FRAME_BUDGET_MS) this.fillChunk(this.queue.shift()!);
-
-    // Past 2x, photo pixels show as squares: that is when one wants to see them.
-    const smooth = map.view.scale < 2;
-    for (const c of Object.values(this.ctx)) c.imageSmoothingEnabled = smooth;
-    if (this.viewDirty) {
-      this.viewDirty = false;
-      const p = this.ctx.photo;
-      p.clearRect(0, 0, p.canvas.width, p.canvas.height);
-      p.drawImage(this.photo, map.x(0), map.y(0), map.x(this.painter.width) - map.x(0), map.y(this.painter.height) - map.y(0));
-      this.overlaySurface.blit(this.ctx.overlay, map, null);
-      this.strokeSurface.blit(this.ctx.stroke, map, null);
-    } else {
-      if (this.overlayDirty) this.overlaySurface.blit(this.ctx.overlay, map, this.overlayDirty);
-      if (this.strokeDirty) this.strokeSurface.blit(this.ctx.stroke, map, this.strokeDirty);
-    }
-    this.overlayDirty = null;
-    this.strokeDirty = null;
+    if (this.viewDirty) this.composite(map, null);
+    else if (this.dirty) this.composite(map, this.dirty);
+    this.viewDirty = false;
+    this.dirty = null;
     if (this.cursorDirty) {
       this.cursorDirty = false;
-      drawCursor(this.ctx.cursor, dpr, this.pointer, map.view.scale, this.ui());
+      placeCursor(this.cursorCtx, dpr, this.pointer, map.view.scale, this.ui());
     }
     if (this.queue.length > 0 || !this.strokeTiles.empty) this.schedule();
     else for (const w of this.idleWaiters.splice(0)) w();
   };
+
+  /** Redraws photo, overlay and stroke where photo rect r shows (everywhere when null). */
+  private composite(map: ScreenMap, r: Rect | null): void {
+    const ctx = this.viewCtx;
+    const { width: cw, height: ch } = ctx.canvas;
+    const clip = {
+      x0: r ? Math.max(0, map.x(r.x0) - 1) : 0,
+      y0: r ? Math.max(0, map.y(r.y0) - 1) : 0,
+      x1: r ? Math.min(cw, map.x(r.x1) + 1) : cw,
+      y1: r ? Math.min(ch, map.y(r.y1) + 1) : ch,
+    };
+    if (clip.x1 <= clip.x0 || clip.y1 <= clip.y0) return;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(clip.x0, clip.y0, clip.x1 - clip.x0, clip.y1 - clip.y0);
+    ctx.clip();
+    ctx.clearRect(clip.x0, clip.y0, clip.x1 - clip.x0, clip.y1 - clip.y0);
+    // Past 2x, photo pixels show as squares: that is when one wants to see them.
+    ctx.imageSmoothingEnabled = map.view.scale < 2;
+    ctx.drawImage(this.photo, map.x(0), map.y(0), map.x(this.painter.width) - map.x(0), map.y(this.painter.height) - map.y(0));
+    ctx.globalAlpha = this.ui().overlayOpacity;
+    this.overlaySurface.draw(ctx, map, clip);
+    ctx.globalAlpha = 1;
+    this.strokeSurface.draw(ctx, map, clip);
+    ctx.restore();
+  }
 
   /** Refills one chunk of the overlay surface from the mask. */
   private fillChunk({ rect, clearStroke }: Chunk): void {
@@ -198,11 +215,10 @@ export class LayerRenderer {
     }
     const o = this.overlaySurface.at(rect.x0, rect.y0);
     o.ctx.putImageData(this.chunkImage, rect.x0 - o.ox, rect.y0 - o.oy, 0, 0, w, h);
-    this.overlayDirty = unionRect(this.overlayDirty, rect);
+    this.dirty = unionRect(this.dirty, rect);
     if (clearStroke) {
       const s = this.strokeSurface.at(rect.x0, rect.y0);
       s.ctx.clearRect(rect.x0 - s.ox, rect.y0 - s.oy, w, h);
-      this.strokeDirty = unionRect(this.strokeDirty, rect);
     }
   }
 
@@ -247,6 +263,6 @@ export class LayerRenderer {
       ctx.drawImage(this.photo, rect.x0, rect.y0, w, h, x, y, w, h);
       ctx.restore();
     }
-    this.strokeDirty = unionRect(this.strokeDirty, rect);
+    this.dirty = unionRect(this.dirty, rect);
   }
 }

@@ -83,7 +83,7 @@ export class MaskSession implements MaskEditorApi {
       if (ui.overlayColor !== prev.overlayColor || ui.overlayOpacity !== prev.overlayOpacity) renderer.syncStyle();
       else if (ui.size !== prev.size || ui.hardness !== prev.hardness || ui.tool !== prev.tool || ui.panning !== prev.panning) renderer.setPointer(this.pointer);
     });
-    const detachInput = attachInteraction(els.cursor, this);
+    const detachInput = attachInteraction(els.view, this);
     return () => {
       detachInput();
       unsubscribe();
