@@ -10,7 +10,8 @@ import { useSubjectsStore, type Subject, type SubjectImage } from '../../state/s
 import { actionForKey, performAction } from './actions';
 import { useMaskEditorStore } from './editor-store';
 import { MaskSettingsPanel } from './MaskSettings';
-import { loadSession, type MaskSession } from './session';
+import { loadSession } from './load';
+import type { MaskSession } from './session';
 import { Stage } from './Stage';
 import { clearCurrentSession, installMaskTestHook, setCurrentSession } from './test-hook';
 import { ActionButton, Toolbar } from './Toolbar';

@@ -16,12 +16,12 @@
  * The cursor (the brush outline) is its own small canvas on top, moved by a
  * CSS transform: following the pointer redraws nothing else.
  */
- */
+import { fillStrokePreview } from './composite';
 import { placeCursor } from './cursor';
 import type { MaskEditorUi } from './editor-store';
 import { fitCanvasToBox, LAYER_TILE, ScreenMap, TiledSurface } from './layers';
 import type { Painter } from './painter';
-import { compositeValue, unionRect, type Rect } from './raster';
+import { unionRect, type Rect } from './raster';
 import { TILE, TileSet } from './tiles';
 import type { View } from './viewport';
 
@@ -222,34 +222,14 @@ export class LayerRenderer {
     }
   }
 
-  /** Redraws one tile of the stroke surface from the coverage of the stroke in progress. */
+  /** Redraws one tile of the stroke surface from the coverage of the stroke in progress (composite.ts). */
   private fillStrokeTile(rect: Rect): void {
     const { mask, cov, width } = this.painter;
     const erasing = this.painter.strokeMode === 'erase';
-    const o = this.ui().overlayOpacity;
     const [r, g, b] = this.rgb;
-    const rgb = (b << 16) | (g << 8) | r;
     const w = rect.x1 - rect.x0;
     const h = rect.y1 - rect.y0;
-    const out = new Uint32Array(this.tileImage.data.buffer);
-    for (let y = 0; y < h; y++) {
-      let i = (rect.y0 + y) * width + rect.x0;
-      let j = y * TILE;
-      for (let x = 0; x < w; x++, i++, j++) {
-        const c = cov[i]!;
-        if (c === 0) {
-          out[j] = 0;
-        } else if (erasing) {
-          // The photo at alpha c over the overlay leaves tint o*m*(1 - c/255): the erased mask exactly.
-          out[j] = (c << 24) >>> 0;
-        } else {
-          // Tint alpha a over the overlay's o*m/255 gives o*m'/255 when a = (A' - A) / (1 - A).
-          const A = (o * mask[i]!) / 255;
-          const a = A >= 1 ? 0 : ((o * compositeValue(mask[i]!, c, 'paint')) / 255 - A) / (1 - A);
-          out[j] = ((Math.round(a * 255) << 24) | rgb) >>> 0;
-        }
-      }
-    }
+    fillStrokePreview(new Uint32Array(this.tileImage.data.buffer), TILE, mask, cov, width, rect, erasing ? 'erase' : 'paint', this.ui().overlayOpacity, (b << 16) | (g << 8) | r);
     const { ctx, ox, oy } = this.strokeSurface.at(rect.x0, rect.y0);
     const [x, y] = [rect.x0 - ox, rect.y0 - oy];
     ctx.putImageData(this.tileImage, x, y, 0, 0, w, h);
