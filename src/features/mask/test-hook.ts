@@ -41,7 +41,7 @@ export interface MaskEditorTestHook {
   perform(actionId: string): boolean;
   /** Saves now and resolves once the mask is stored. */
   flush(): Promise<void>;
-  /** Resolves when every pending redraw is on screen. */
+  /** Resolves when the last stroke is committed and every pending redraw is on screen. */
   whenDrawn(): Promise<void>;
   /** The live (not yet necessarily saved) mask at these photo pixels. */
   pixels(points: [number, number][]): number[] | null;
@@ -88,7 +88,8 @@ const hook: MaskEditorTestHook = {
       undoSteps: painter.history.steps,
       historyBytes: painter.history.bytes,
       version: painter.version,
-      unsaved: saver.unsaved,
+      // A stroke still being committed is a change not saved yet.
+      unsaved: saver.unsaved || painter.committing,
       save: ui.save,
       view: current.getView(),
     };
