@@ -14,8 +14,20 @@ import { prepareReferences } from './pipeline/references';
 import { compilePrompt } from './pipeline/text/prompt';
 import { decodeReference, resampleMask } from './runtime/decode';
 import { probeAttention, type AttentionProbe } from './runtime/probe';
-import type { AttentionKind, GraphRole } from './pack/manifest';
-import { loadPack, type FetchLike, type LoadedPack, type PackSummary } from './pack/loader';
+import { graphBytes, type AttentionKind, type GraphRole, type GraphSpec, type PackManifest } from './pack/manifest';
+import {
+  listCachedPacks,
+  loadPack,
+  loadPackFromBlobs,
+  PackLoadError,
+  type FetchLike,
+  type LoadedPack,
+  type PackLoadHooks,
+  type PackLoadProgress,
+  type PackSummary,
+} from './pack/loader';
+import { deleteCachedPack, MemoryBlobStore, type BlobStore } from './pack/store/blob-store';
+import { OpfsBlobStore } from './pack/store/opfs-store';
 import { chooseBackend, type BackendChoice } from './runtime/backend';
 import type { AdapterSummary, Backend, BackendPreference } from './runtime/backend-types';
 import type { PlainTensor } from './runtime/dtypes';
@@ -65,6 +77,74 @@ export interface EngineApiDeps {
   configureRuntime: () => void;
   /** How pack files are fetched; the global fetch by default. */
   fetch?: FetchLike;
+  /** The pack cache; default: OPFS where the browser has it, else memory. */
+  store?: BlobStore;
+  /** Free storage for the pack cache; default: navigator.storage.estimate(). */
+  storageEstimate?: () => Promise<{ quota: number; usage: number } | undefined>;
+  /** Refuses a pack whose memory plan cannot fit (throws a PackLoadError 'plan-refused'), before any file is fetched. */
+  checkPlan?: (m: PackManifest, graphs: Map<GraphRole, GraphSpec>) => void | Promise<void>;
+}
+
+/** A pack in the persistent cache, as the pack panel lists it. */
+export interface CachedPack {
+  url: string;
+  name: string;
+  version: string;
+  bytes: number;
+  cachedAt: number;
+  /** The engine's current pack. */
+  loaded: boolean;
+  storage: BlobStore['kind'];
+}
+
+async function browserStorageEstimate(): Promise<{ quota: number; usage: number } | undefined> {
+  const storage = (globalThis.navigator as (Navigator & { storage?: StorageManager }) | undefined)?.storage;
+  if (!storage?.estimate) return undefined;
+  const e = await storage.estimate();
+  return e.quota === undefined ? undefined : { quota: e.quota, usage: e.usage ?? 0 };
+}
+
+/** Calls a progress callback that may fail (the page went away) without breaking the work it reports on. */
+function safeCall<T>(fn: ((p: T) => unknown) | undefined, p: T): void {
+  try {
+    void Promise.resolve(fn?.(p)).catch(() => undefined);
+  } catch {
+    /* ignored */
+  }
+}
+
+/** Decodes an image file to planar RGB [3, H, W] in [-1, 1] at the generation size (decodeReference in the worker). */
+export type ReferenceDecoder = (blob: Blob, width: number, height: number, label: string) => Promise<Float32Array>;
+
+/**
+ * Decodes and prepares a subject's reference images for the engine (cached by
+ * content in the engine). The worker decodes with its canvas APIs; Node tools
+ * pass their own decoder.
+ */
+export async function prepareSubject(
+  m: PackManifest,
+  s: SubjectInput,
+  index: number,
+  W: number,
+  H: number,
+  decode: ReferenceDecoder = decodeReference,
+): Promise<SubjectSpec> {
+  const placeholder = m.tokenizer.placeholders[index];
+  if (!placeholder) throw new Error(`this pack supports at most ${m.tokenizer.placeholders.length} subjects`);
+  const grid = m.latent.downsample * m.transformer.patchSize;
+  const references = [];
+  for (const [i, img] of s.images.entries()) {
+    const rgb = await decode(img.blob, W, H, `image ${i + 1} of @${s.name}`);
+    const mask = img.mask ? resampleMask(img.mask, W, H) : null;
+    const maskKey = img.mask ? await sha256(img.mask.data) : null;
+    references.push(
+      ...prepareReferences(
+        { imageKey: img.id, maskKey, rgb, mask, width: W, height: H },
+        { maskSettings: s.maskSettings, fill: s.fill, frequency: s.frequency, gridW: W / grid, gridH: H / grid },
+      ),
+    );
+  }
+  return { name: s.name, classWord: s.classWord, placeholder, gamma: s.strength, references, layerStart: s.layerStart, stepWindow: s.stepWindow };
 }
 
 export function createEngineApi(deps: EngineApiDeps) {
@@ -81,7 +161,11 @@ export function createEngineApi(deps: EngineApiDeps) {
     choice: Record<string, AttentionKind>;
   } | null = null;
   let running: AbortController | null = null;
+  let loading: AbortController | null = null;
   let deviceLost: string | null = null;
+  let store: Promise<BlobStore> | null = null;
+  const packStore = (): Promise<BlobStore> =>
+    (store ??= deps.store ? Promise.resolve(deps.store) : OpfsBlobStore.open().then((s) => s ?? new MemoryBlobStore()));
 
   const requireLive = () => {
     if (deviceLost) throw new Error(`GPU device lost (${deviceLost}): the engine must be restarted`);
@@ -105,7 +189,7 @@ export function createEngineApi(deps: EngineApiDeps) {
     attentionChoice: current?.choice ?? null,
     deviceLost,
     caches: current?.engine.cacheSizes() ?? null,
-    modelBytes: current ? current.pack.manifest.graphs.filter((g) => current!.sessions.created().includes(`${g.role}/${g.attention}`)).reduce((n, g) => n + g.bytes, 0) : null,
+    modelBytes: current ? current.sessions.createdSpecs().reduce((n, g) => n + graphBytes(g), 0) : null,
     heapBytes: (globalThis.performance as { memory?: { usedJSHeapSize: number } } | undefined)?.memory?.usedJSHeapSize ?? null,
   });
 
@@ -128,26 +212,7 @@ export function createEngineApi(deps: EngineApiDeps) {
 
   const packId = (m: LoadedPack['manifest']) => `${m.name}@${m.version}`;
 
-  /** Decodes and prepares a subject's reference images for the engine (cached by content in the engine). */
-  const subjectSpec = async (s: SubjectInput, index: number, W: number, H: number): Promise<SubjectSpec> => {
-    const m = current!.pack.manifest;
-    const placeholder = m.tokenizer.placeholders[index];
-    if (!placeholder) throw new Error(`this pack supports at most ${m.tokenizer.placeholders.length} subjects`);
-    const grid = m.latent.downsample * m.transformer.patchSize;
-    const references = [];
-    for (const [i, img] of s.images.entries()) {
-      const rgb = await decodeReference(img.blob, W, H, `image ${i + 1} of @${s.name}`);
-      const mask = img.mask ? resampleMask(img.mask, W, H) : null;
-      const maskKey = img.mask ? await sha256(img.mask.data) : null;
-      references.push(
-        ...prepareReferences(
-          { imageKey: img.id, maskKey, rgb, mask, width: W, height: H },
-          { maskSettings: s.maskSettings, fill: s.fill, frequency: s.frequency, gridW: W / grid, gridH: H / grid },
-        ),
-      );
-    }
-    return { name: s.name, classWord: s.classWord, placeholder, gamma: s.strength, references, layerStart: s.layerStart, stepWindow: s.stepWindow };
-  };
+  const subjectSpec = (s: SubjectInput, index: number, W: number, H: number): Promise<SubjectSpec> => prepareSubject(current!.pack.manifest, s, index, W, H);
 
   const releaseCurrent = async (): Promise<void> => {
     const old = current;
@@ -157,26 +222,78 @@ export function createEngineApi(deps: EngineApiDeps) {
     await old?.sessions.releaseAll();
   };
 
-  /** Makes `pack` the loaded one: tokenizer, conformance probe, sessions, engine. */
-  async function activate(pack: LoadedPack): Promise<PackSummary> {
-      const { backend } = requireBackend();
-      requireLive();
+  /** The fused-attention choice per role on this backend (the conformance probe, run before any weight is fetched). */
+  async function chooseAttention(m: PackManifest): Promise<{ probe: AttentionProbe; choice: Record<string, AttentionKind> }> {
+    const { backend } = requireBackend();
+    const probe = await queue.run(() => probeAttention(backend, m.transformer.heads, m.transformer.hiddenSize, m.attentionBiasMin));
+    const fusedOk = (withBias: boolean) => probe.cases.find((c) => c.withBias === withBias)?.fusedMatches ?? false;
+    const choice: Record<string, AttentionKind> = {};
+    for (const g of m.graphs) {
+      if (g.attention === 'none') choice[g.role] = 'none';
+      else if (!(g.role in choice)) choice[g.role] = 'decomposed';
+      if (g.attention === 'mha' && fusedOk(g.role !== 'text_encoder')) choice[g.role] = 'mha';
+    }
+    return { probe, choice };
+  }
+
+  /** Refuses, before any file is fetched, a graph whose largest weight cannot be one GPU buffer. */
+  const checkGpuLimits = (m: PackManifest, graphs: Map<GraphRole, GraphSpec>): void => {
+    const max = choice?.adapter?.maxBufferSize;
+    if (!max || choice?.backend !== 'webgpu') return;
+    for (const g of graphs.values()) {
+      if ((g.largestTensorBytes ?? 0) > max) {
+        throw new PackLoadError('too-large-for-gpu', `pack ${m.name}: a weight of ${g.role} has ${g.largestTensorBytes} bytes, more than this GPU's largest buffer (${max} bytes)`);
+      }
+    }
+  };
+
+  /**
+   * Loads a pack and makes it current, transactionally: the manifest, the
+   * attention choice, the checks and every file come first; the old pack is
+   * released only once all of that worked, so a failed switch changes nothing.
+   */
+  async function switchTo(load: (opts: PackLoadHooks) => Promise<LoadedPack>, onProgress?: (p: PackLoadProgress) => void): Promise<PackSummary> {
+    const { backend } = requireBackend();
+    requireLive();
+    loading?.abort();
+    const ctrl = new AbortController();
+    loading = ctrl;
+    try {
+      let attention: Awaited<ReturnType<typeof chooseAttention>> | undefined;
+      const pack = await load({
+        signal: ctrl.signal,
+        onProgress: (p) => safeCall(onProgress, p),
+        choose: async (m) => {
+          attention = await chooseAttention(m);
+          const graphs = new Map<GraphRole, GraphSpec>();
+          for (const g of m.graphs) if (g.attention === (attention.choice[g.role] ?? 'decomposed')) graphs.set(g.role, g);
+          return graphs;
+        },
+        check: async (m, graphs) => {
+          checkGpuLimits(m, graphs);
+          await deps.checkPlan?.(m, graphs);
+        },
+      });
+      ctrl.signal.throwIfAborted();
+      return await activate(pack, backend, attention!.probe, attention!.choice);
+    } catch (e) {
+      if (ctrl.signal.aborted && !(e instanceof PackLoadError)) throw new PackLoadError('cancelled', 'loading the pack was cancelled; the studio stays on the current pack', { cause: e });
+      throw e;
+    } finally {
+      if (loading === ctrl) loading = null;
+    }
+  }
+
+  /** Makes a loaded, verified pack the current one: tokenizer, sessions, engine. Only here is the old pack released. */
+  async function activate(pack: LoadedPack, backend: Backend, probe: AttentionProbe, choiceByRole: Record<string, AttentionKind>): Promise<PackSummary> {
       const m = pack.manifest;
       let tokenizer: Tokenizer;
       try {
-        tokenizer = new Tokenizer(JSON.parse(new TextDecoder().decode(pack.files.get(m.tokenizer.file)!)), {});
+        tokenizer = new Tokenizer(JSON.parse(await (await pack.files.blob(m.tokenizer.file)).text()), {});
       } catch (e) {
         throw new Error(`the pack's ${m.tokenizer.file} is not a tokenizer this studio can read: ${(e as Error).message}`, { cause: e });
       }
       await queue.run(releaseCurrent);
-      const probe = await queue.run(() => probeAttention(backend, m.transformer.heads, m.transformer.hiddenSize, m.attentionBiasMin));
-      const fusedOk = (withBias: boolean) => probe.cases.find((c) => c.withBias === withBias)?.fusedMatches ?? false;
-      const choiceByRole: Record<string, AttentionKind> = {};
-      for (const g of m.graphs) {
-        if (g.attention === 'none') choiceByRole[g.role] = 'none';
-        else if (!(g.role in choiceByRole)) choiceByRole[g.role] = 'decomposed';
-        if (g.attention === 'mha' && fusedOk(g.role !== 'text_encoder')) choiceByRole[g.role] = 'mha';
-      }
       const sessions = new GraphSessions(pack, backend);
       const makeTensor = await gpuTensorMaker();
       const engine = new Engine({
@@ -221,27 +338,49 @@ export function createEngineApi(deps: EngineApiDeps) {
       return snapshot();
     },
 
-    /** Fetches and verifies the pack at `url` (its manifest is `${url}/manifest.json`), replacing any loaded pack. */
-    async loadPack(url: string): Promise<PackSummary> {
-      return activate(await loadPack(url, deps.fetch));
+    /**
+     * Fetches the pack at `url` (its manifest is `${url}/manifest.json`) into
+     * the persistent cache, only the graphs this engine will run, and switches
+     * to it once every file checked out. `onProgress` gets bytes, rate and time
+     * left; cancelLoad() stops it, keeping what was downloaded for next time.
+     */
+    async loadPack(url: string, onProgress?: (p: PackLoadProgress) => void): Promise<PackSummary> {
+      const store = await packStore();
+      return switchTo((hooks) => loadPack(url, { ...hooks, fetch: deps.fetch, store, storageEstimate: deps.storageEstimate ?? browserStorageEstimate }), onProgress);
     },
 
     /**
      * Loads a pack from files the user picked (a folder: manifest.json and the
      * files it lists, paths relative to the folder or under one top folder).
+     * The files are verified and used in place, not copied.
      */
-    async loadPackFiles(files: { path: string; blob: Blob }[]): Promise<PackSummary> {
+    async loadPackFiles(files: { path: string; blob: Blob }[], onProgress?: (p: PackLoadProgress) => void): Promise<PackSummary> {
       const paths = files.map((f) => f.path.replace(/^\/+/, ''));
       const manifestPath = paths.find((p) => p === 'manifest.json' || /^[^/]+\/manifest\.json$/.test(p));
       if (!manifestPath) throw new Error('the chosen folder has no manifest.json: pick the pack folder itself');
       const prefix = manifestPath.slice(0, -'manifest.json'.length);
       const byName = new Map(files.map((f, i) => [paths[i]!.slice(prefix.length), f.blob]));
-      const base = 'local-pack:';
-      const fetchFiles: FetchLike = async (u) => {
-        const blob = byName.get(u.slice(base.length + 1));
-        return blob ? new Response(blob, { headers: { 'content-type': 'application/octet-stream' } }) : new Response('missing', { status: 404 });
-      };
-      return activate(await loadPack(base, fetchFiles));
+      return switchTo((hooks) => loadPackFromBlobs(`local-pack:${prefix.replace(/\/$/, '') || 'folder'}`, byName, hooks), onProgress);
+    },
+
+    /** Stops a pack load in progress; the current pack stays. */
+    async cancelLoad(): Promise<boolean> {
+      const had = loading !== null;
+      loading?.abort();
+      return had;
+    },
+
+    /** Packs in the persistent cache, with the bytes each holds. */
+    async cachedPacks(): Promise<CachedPack[]> {
+      const store = await packStore();
+      const loadedUrl = current?.pack.url ?? null;
+      return (await listCachedPacks(store)).map((p) => ({ ...p, loaded: p.url === loadedUrl, storage: store.kind }));
+    },
+
+    /** Deletes a cached pack (not the loaded one) and every file no other cached pack uses. Returns the bytes freed. */
+    async deleteCachedPack(url: string): Promise<number> {
+      if (current?.pack.url === url) throw new Error('this pack is in use: switch to another pack before deleting it');
+      return deleteCachedPack(await packStore(), url);
     },
 
     /** Releases every session of the loaded pack. */

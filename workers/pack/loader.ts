@@ -1,24 +1,36 @@
 /**
- * Loads a model pack from a URL: manifest.json first (validated), then every
- * file it lists (size and sha256 checked). Errors are ManifestError /
- * PackFileError from ./manifest, or an Error naming the URL that failed.
+ * Loading a model pack, plan first: read and validate manifest.json, decide
+ * which graphs this engine will run (attention variant per role), refuse
+ * before any weight byte moves if that choice cannot work (GPU buffer limit,
+ * memory plan, free storage), then stream just those files into the cache,
+ * each verified by sha256. A pack picked from a folder is read in place.
  */
+import { ensureCached, isHtmlFallback, PackLoadError, verifiedFromCache, type FetchLike } from './download';
 import {
+  graphBytes,
+  graphFiles,
+  ManifestError,
   packFiles,
   parseManifest,
-  verifyPackFiles,
+  sha256,
   type AttentionKind,
   type GraphRole,
+  type GraphSpec,
+  type PackFileRef,
   type PackManifest,
   type Precision,
 } from './manifest';
+import type { BlobStore, PackRecord } from './store/blob-store';
+import { MemoryBlobStore } from './store/blob-store';
+import { sha256OfBlob } from './store/hash';
 
-export type FetchLike = (url: string) => Promise<Response>;
+export { PackLoadError, type FetchLike } from './download';
 
 export interface PackGraphSummary {
   role: GraphRole;
   attention: AttentionKind;
   file: string;
+  /** The .onnx file and its external-data shards. */
   bytes: number;
   precision: Precision;
 }
@@ -30,34 +42,79 @@ export interface PackSummary {
   description: string;
   /** False for packs with random weights, such as the built-in test pack. */
   trained: boolean;
+  /** Every file the pack lists. */
   totalBytes: number;
   fileCount: number;
+  /** The files this engine chose to load (one attention variant per role). */
+  loadedBytes: number;
   defaultResolution: { width: number; height: number };
   graphs: PackGraphSummary[];
+  /** Where the weights live: the persistent cache, memory only, or the user's folder. */
+  storage: 'opfs' | 'memory' | 'folder';
+  source: PackManifest['source'] | null;
+  licence: string | null;
+}
+
+/** Where a loaded pack's file bytes come from (the cache, or the picked folder). */
+export interface PackFiles {
+  blob(file: string): Promise<Blob>;
 }
 
 export interface LoadedPack {
   url: string;
   manifest: PackManifest;
-  /** File bytes by name; a graph's bytes are dropped once its session exists. */
-  files: Map<string, Uint8Array>;
+  /** The graphs chosen for this engine, by role. */
+  graphs: Map<GraphRole, GraphSpec>;
+  files: PackFiles;
   summary: PackSummary;
 }
 
-/** A static server's single-page fallback answers unknown paths with index.html: that is a missing file, not data. */
-function isHtmlFallback(res: Response): boolean {
-  return (res.headers.get('content-type') ?? '').startsWith('text/html');
+/** Progress of a pack load: bytes over every file chosen, with rate and time left while downloading. */
+export type PackLoadProgress =
+  | { kind: 'manifest'; url: string }
+  | {
+      kind: 'files';
+      file: string;
+      phase: 'verify' | 'download';
+      doneBytes: number;
+      totalBytes: number;
+      /** Bytes per second over the network in this load (null until measurable). */
+      rate: number | null;
+      /** Seconds left at that rate (null while verifying or unknown). */
+      etaSeconds: number | null;
+    }
+  | { kind: 'ready' };
+
+export interface LoadOptions {
+  fetch?: FetchLike;
+  store?: BlobStore;
+  signal?: AbortSignal;
+  onProgress?: (p: PackLoadProgress) => void;
+  /** The graph to run per role; default: the portable (decomposed) variant of each. */
+  choose?: (m: PackManifest) => Map<GraphRole, GraphSpec> | Promise<Map<GraphRole, GraphSpec>>;
+  /** Refuses the pack (throws) before any file is fetched: GPU buffer limits, the memory plan. */
+  check?: (m: PackManifest, graphs: Map<GraphRole, GraphSpec>) => void | Promise<void>;
+  /** The browser's storage estimate; undefined where there is none (Node). */
+  storageEstimate?: () => Promise<{ quota: number; usage: number } | undefined>;
 }
 
-async function fetchOrExplain(fetchFn: FetchLike, url: string): Promise<Response> {
-  try {
-    return await fetchFn(url);
-  } catch (e) {
-    throw new Error(`could not fetch ${url}: ${(e as Error).message}`, { cause: e });
-  }
+/** What the engine hands a loader: its graph choice, its checks, cancel and progress. */
+export type PackLoadHooks = Pick<LoadOptions, 'choose' | 'check' | 'signal' | 'onProgress'>;
+
+export function portableGraphs(m: PackManifest): Map<GraphRole, GraphSpec> {
+  const out = new Map<GraphRole, GraphSpec>();
+  for (const g of m.graphs) if (g.attention !== 'mha' && !out.has(g.role)) out.set(g.role, g);
+  return out;
 }
 
-export function summarizePack(url: string, m: PackManifest): PackSummary {
+/** The files to fetch for a choice of graphs: the tokenizer, the licence text, and each graph with its shards. */
+export function filesFor(m: PackManifest, graphs: Map<GraphRole, GraphSpec>): PackFileRef[] {
+  const seen = new Set<string>();
+  const refs = [m.tokenizer, ...(m.licence?.text ? [m.licence.text] : []), ...[...graphs.values()].flatMap(graphFiles)];
+  return refs.filter((r) => !seen.has(r.file) && seen.add(r.file)).map(({ file, bytes, sha256 }) => ({ file, bytes, sha256 }));
+}
+
+export function summarizePack(url: string, m: PackManifest, graphs: Map<GraphRole, GraphSpec>, storage: PackSummary['storage']): PackSummary {
   const files = packFiles(m);
   return {
     url,
@@ -67,26 +124,196 @@ export function summarizePack(url: string, m: PackManifest): PackSummary {
     trained: m.trained,
     totalBytes: files.reduce((n, f) => n + f.bytes, 0),
     fileCount: files.length,
+    loadedBytes: filesFor(m, graphs).reduce((n, f) => n + f.bytes, 0),
     defaultResolution: { ...m.defaultResolution },
-    graphs: m.graphs.map((g) => ({ role: g.role, attention: g.attention, file: g.file, bytes: g.bytes, precision: { ...g.precision } })),
+    graphs: m.graphs.map((g) => ({ role: g.role, attention: g.attention, file: g.file, bytes: graphBytes(g), precision: { ...g.precision } })),
+    storage,
+    source: m.source ?? null,
+    licence: m.licence?.name ?? null,
   };
 }
 
-export async function loadPack(packUrl: string, fetchFn: FetchLike = (u) => fetch(u)): Promise<LoadedPack> {
-  const url = packUrl.replace(/\/+$/, '');
+const MiB = 1024 * 1024;
+export const formatMiB = (n: number) => (n >= 1024 * MiB ? `${(n / 1024 / MiB).toFixed(2)} GiB` : `${(n / MiB).toFixed(1)} MiB`);
+
+async function readManifest(url: string, fetchFn: FetchLike, store: BlobStore, signal?: AbortSignal): Promise<{ text: string; cached: PackRecord | undefined }> {
   const manifestUrl = `${url}/manifest.json`;
-  const res = await fetchOrExplain(fetchFn, manifestUrl);
+  const cached = (await store.records()).find((r) => r.url === url);
+  let res: Response;
+  try {
+    res = await fetchFn(manifestUrl, { signal, cache: 'no-cache' });
+  } catch (e) {
+    if (signal?.aborted) throw new PackLoadError('cancelled', 'loading the pack was cancelled', { cause: e });
+    // Offline, or the server is gone: a cached copy of the pack still works.
+    if (cached) return { text: cached.manifestText, cached };
+    throw new PackLoadError('network', `could not fetch ${manifestUrl}: ${(e as Error).message}`, { cause: e });
+  }
   if (!res.ok || isHtmlFallback(res)) {
     const why = res.ok ? 'the server answered with an HTML page' : `HTTP ${res.status}`;
-    throw new Error(`no model pack at ${url}: ${manifestUrl} could not be read (${why})`);
+    throw new PackLoadError(res.status === 404 || res.ok ? 'not-found' : 'network', `no model pack at ${url}: ${manifestUrl} could not be read (${why})`);
   }
-  const manifest = parseManifest(await res.text());
-  const files = await verifyPackFiles(manifest, async (file) => {
-    const fileUrl = `${url}/${file}`;
-    const r = await fetchOrExplain(fetchFn, fileUrl);
-    if (r.status === 404 || (r.ok && isHtmlFallback(r))) return undefined;
-    if (!r.ok) throw new Error(`could not fetch ${fileUrl}: HTTP ${r.status}`);
-    return new Uint8Array(await r.arrayBuffer());
-  });
-  return { url, manifest, files, summary: summarizePack(url, manifest) };
+  return { text: await res.text(), cached };
 }
+
+/** Bytes still to download for `refs` (complete blobs count fully, partial ones by their resume point). */
+async function missingBytes(store: BlobStore, refs: PackFileRef[]): Promise<number> {
+  const have = new Set(await store.list());
+  let missing = 0;
+  for (const r of refs) {
+    if (have.has(r.sha256)) continue;
+    missing += r.bytes - Math.min(r.bytes, (await store.partial(r.sha256))?.bytes ?? 0);
+  }
+  return missing;
+}
+
+async function checkStorage(store: BlobStore, refs: PackFileRef[], estimate: LoadOptions['storageEstimate']): Promise<void> {
+  const missing = await missingBytes(store, refs);
+  if (missing === 0 || !estimate) return;
+  const e = await estimate().catch(() => undefined);
+  if (!e) return;
+  const free = Math.max(0, e.quota - e.usage);
+  if (missing > free) {
+    throw new PackLoadError(
+      'quota',
+      `not enough storage for this pack: it needs ${formatMiB(missing)} more, and this site has ${formatMiB(free)} free (quota ${formatMiB(e.quota)}, ${formatMiB(e.usage)} used). Delete a cached pack or free disk space; nothing was changed.`,
+    );
+  }
+}
+
+const isQuotaError = (e: unknown) => e instanceof DOMException && e.name === 'QuotaExceededError';
+
+/** Aggregates per-file progress into one stream with the rate of network bytes and time left. */
+function progressTracker(totalBytes: number, onProgress: LoadOptions['onProgress']) {
+  const perFile = new Map<string, number>();
+  const started = Date.now();
+  let networkBytes = 0;
+  return (p: { file: string; bytes: number; phase: 'verify' | 'download' }) => {
+    const before = perFile.get(p.file) ?? 0;
+    // A file that fails verification starts again from 0: its bytes count once.
+    const delta = p.bytes - before;
+    perFile.set(p.file, p.bytes);
+    if (p.phase === 'download' && delta > 0) networkBytes += delta;
+    const doneBytes = [...perFile.values()].reduce((a, b) => a + b, 0);
+    const seconds = (Date.now() - started) / 1000;
+    const rate = p.phase === 'download' && seconds > 0.2 && networkBytes > 0 ? networkBytes / seconds : null;
+    onProgress?.({
+      kind: 'files',
+      file: p.file,
+      phase: p.phase,
+      doneBytes: Math.min(doneBytes, totalBytes),
+      totalBytes,
+      rate,
+      etaSeconds: rate ? Math.max(0, (totalBytes - doneBytes) / rate) : null,
+    });
+  };
+}
+
+/** Fetches and verifies the pack at `url` into the cache (only the chosen graphs). */
+export async function loadPack(packUrl: string, opts: LoadOptions = {}): Promise<LoadedPack> {
+  const url = packUrl.replace(/\/+$/, '');
+  const fetchFn: FetchLike = opts.fetch ?? ((u, init) => fetch(u, init));
+  const store = opts.store ?? new MemoryBlobStore();
+  opts.onProgress?.({ kind: 'manifest', url });
+  const { text } = await readManifest(url, fetchFn, store, opts.signal);
+  const manifest = parseManifest(text);
+  const graphs = await (opts.choose ?? portableGraphs)(manifest);
+  await opts.check?.(manifest, graphs);
+  const refs = filesFor(manifest, graphs);
+  await checkStorage(store, refs, opts.storageEstimate);
+
+  const track = progressTracker(
+    refs.reduce((n, r) => n + r.bytes, 0),
+    opts.onProgress,
+  );
+  const blobs = new Map<string, Blob>();
+  try {
+    for (const ref of refs) {
+      opts.signal?.throwIfAborted();
+      blobs.set(ref.file, await ensureCached(store, fetchFn, `${url}/${ref.file}`, ref, { signal: opts.signal, onProgress: track }));
+    }
+  } catch (e) {
+    if (opts.signal?.aborted) throw new PackLoadError('cancelled', 'loading the pack was cancelled; what was downloaded is kept for next time', { cause: e });
+    if (isQuotaError(e) || isQuotaError((e as Error).cause)) {
+      throw new PackLoadError('quota', `the browser's storage is full: the pack could not be stored (${(e as Error).message}). Delete a cached pack or free disk space.`, { cause: e });
+    }
+    throw e;
+  }
+  const previous = (await store.records()).find((r) => r.url === url);
+  const files = new Map((previous?.manifestText === text ? previous.files : []).map((f) => [f.file, f]));
+  for (const r of refs) files.set(r.file, { file: r.file, sha256: r.sha256, bytes: r.bytes });
+  await store.putRecord({ url, name: manifest.name, version: manifest.version, manifestText: text, files: [...files.values()], cachedAt: Date.now() });
+  opts.onProgress?.({ kind: 'ready' });
+  return { url, manifest, graphs, files: filesOf(blobs), summary: summarizePack(url, manifest, graphs, store.kind) };
+}
+
+function filesOf(blobs: Map<string, Blob>): PackFiles {
+  return {
+    blob: async (file) => {
+      const b = blobs.get(file);
+      if (!b) throw new Error(`the pack file ${file} was not loaded`);
+      return b;
+    },
+  };
+}
+
+/**
+ * Loads a pack from a folder the user picked (file name -> blob, relative to
+ * the folder that holds manifest.json). The files stay where they are: each
+ * chosen one is hashed as a stream and used in place.
+ */
+export async function loadPackFromBlobs(
+  url: string,
+  byName: Map<string, Blob>,
+  opts: PackLoadHooks = {},
+): Promise<LoadedPack> {
+  const manifestBlob = byName.get('manifest.json');
+  if (!manifestBlob) throw new ManifestError(['the folder has no manifest.json']);
+  const manifest = parseManifest(await manifestBlob.text());
+  const graphs = await (opts.choose ?? portableGraphs)(manifest);
+  await opts.check?.(manifest, graphs);
+  const refs = filesFor(manifest, graphs);
+  const track = progressTracker(
+    refs.reduce((n, r) => n + r.bytes, 0),
+    opts.onProgress,
+  );
+  const problems: string[] = [];
+  const blobs = new Map<string, Blob>();
+  for (const ref of refs) {
+    const blob = byName.get(ref.file);
+    if (!blob) {
+      problems.push(`missing file "${ref.file}"`);
+      continue;
+    }
+    if (blob.size !== ref.bytes) {
+      problems.push(`"${ref.file}" has ${blob.size} bytes, the manifest says ${ref.bytes}`);
+      continue;
+    }
+    let done = 0;
+    const digest = await sha256OfBlob(blob, opts.signal, (n) => track({ file: ref.file, bytes: (done += n), phase: 'verify' }));
+    if (digest !== ref.sha256) {
+      problems.push(`"${ref.file}" has sha256 ${digest}, the manifest says ${ref.sha256} (corrupt or wrong file)`);
+      continue;
+    }
+    blobs.set(ref.file, blob);
+  }
+  if (problems.length) {
+    const { PackFileError } = await import('./manifest');
+    throw new PackFileError(problems);
+  }
+  opts.onProgress?.({ kind: 'ready' });
+  return { url, manifest, graphs, files: filesOf(blobs), summary: summarizePack(url, manifest, graphs, 'folder') };
+}
+
+/** Cached packs, for the pack panel: what each is and the bytes it holds. */
+export async function listCachedPacks(store: BlobStore): Promise<{ url: string; name: string; version: string; bytes: number; cachedAt: number }[]> {
+  const have = new Set(await store.list());
+  return (await store.records()).map((r) => ({
+    url: r.url,
+    name: r.name,
+    version: r.version,
+    bytes: r.files.filter((f) => have.has(f.sha256)).reduce((n, f) => n + f.bytes, 0),
+    cachedAt: r.cachedAt,
+  }));
+}
+
+export { sha256, verifiedFromCache };

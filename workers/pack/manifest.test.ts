@@ -175,14 +175,14 @@ describe('parseManifest: the envelope', () => {
   });
 
   it('rejects an unsupported formatVersion, naming it and the supported one', async () => {
-    const text = await editedManifest((m) => setLoose(m, 'formatVersion', 2));
-    const err = expectManifestError(() => parseManifest(text), 'unsupported formatVersion 2', 'reads version 1');
+    const text = await editedManifest((m) => setLoose(m, 'formatVersion', 3));
+    const err = expectManifestError(() => parseManifest(text), 'unsupported formatVersion 3', 'reads version 1, 2');
     expect(err.problems).toHaveLength(1);
   });
 
   it('rejects a missing formatVersion', async () => {
     const text = await editedManifest((m) => setLoose(m, 'formatVersion', undefined));
-    expectManifestError(() => parseManifest(text), 'formatVersion', 'reads version 1');
+    expectManifestError(() => parseManifest(text), 'formatVersion', 'reads version 1, 2');
   });
 
   it('rejects a formatVersion given as a string', async () => {
@@ -302,11 +302,46 @@ describe('parseManifest: graph contracts', () => {
     expectManifestError(() => parseManifest(text), 'graph dit_reference (dit_reference.onnx) has attention; say "decomposed" or "mha"');
   });
 
+  it('format 2: accepts external-data shards, and names a shard listed twice', async () => {
+    const ok = await editedManifest((m) => {
+      m.formatVersion = 2;
+      graph(m, 'dit_step.onnx').externalData = [{ file: 'dit_step.onnx.data', bytes: 10, sha256: 'a'.repeat(64) }];
+    });
+    const parsed = parseManifest(ok);
+    expect(parsed.graphs.find((g) => g.file === 'dit_step.onnx')!.externalData).toHaveLength(1);
+    expect(packFiles(parsed).map((f) => f.file)).toContain('dit_step.onnx.data');
+    const twice = await editedManifest((m) => {
+      m.formatVersion = 2;
+      graph(m, 'dit_step.onnx').externalData = [{ file: 'tokenizer.json', bytes: 10, sha256: 'a'.repeat(64) }];
+    });
+    expectManifestError(() => parseManifest(twice), 'graph dit_step (dit_step.onnx): file tokenizer.json listed twice');
+  });
+
+  it('format 1 cannot have external data; shards must stay under 2 GiB', async () => {
+    const v1 = await editedManifest((m) => {
+      graph(m, 'dit_step.onnx').externalData = [{ file: 'dit_step.onnx.data', bytes: 10, sha256: 'a'.repeat(64) }];
+    });
+    expectManifestError(() => parseManifest(v1), 'graph dit_step (dit_step.onnx): external data needs formatVersion 2');
+    const huge = await editedManifest((m) => {
+      m.formatVersion = 2;
+      graph(m, 'dit_step.onnx').externalData = [{ file: 'dit_step.onnx.data', bytes: 2 ** 31, sha256: 'a'.repeat(64) }];
+    });
+    expectManifestError(() => parseManifest(huge), 'an external-data shard must be under 2 GiB');
+  });
+
+  it('format 2: int4 scale dtype only on int4 graphs', async () => {
+    const text = await editedManifest((m) => {
+      m.formatVersion = 2;
+      graph(m, 'dit_step.onnx').precision = { matmul: 'int8', conv: 'int8', scaleDtype: 'float16' };
+    });
+    expectManifestError(() => parseManifest(text), 'graph dit_step (dit_step.onnx): scaleDtype applies to int4 weights only');
+  });
+
   it('names a file listed twice', async () => {
     const text = await editedManifest((m) => {
       graph(m, 'vae_decoder.onnx').file = 'tokenizer.json';
     });
-    expectManifestError(() => parseManifest(text), 'graph vae_decoder (tokenizer.json): file listed twice');
+    expectManifestError(() => parseManifest(text), 'graph vae_decoder (tokenizer.json): file tokenizer.json listed twice');
   });
 });
 

@@ -6,7 +6,16 @@
 import { z } from 'zod';
 
 export const PACK_FORMAT = 'subject-studio-pack';
-export const SUPPORTED_FORMAT_VERSIONS = [1] as const;
+/**
+ * 1: every graph is one self-contained .onnx file.
+ * 2: graphs may keep their weights in sharded ONNX external-data files; packs
+ *    say where they came from, their licence, and which reference modes are exact.
+ * Version 1 manifests still load: they read as version 2 without the new fields.
+ */
+export const SUPPORTED_FORMAT_VERSIONS = [1, 2] as const;
+export const CURRENT_FORMAT_VERSION = 2;
+/** No external-data shard may pass this: protobuf and Chrome's ArrayBuffer both stop near 2 GiB. */
+export const MAX_SHARD_BYTES = 2 ** 31 - 1;
 
 export const DTYPES = ['float32', 'float16', 'int64', 'int32', 'int8', 'uint8', 'bool'] as const;
 export type DType = (typeof DTYPES)[number];
@@ -115,8 +124,8 @@ const tensorSpec = z.object({
 export type TensorSpec = z.infer<typeof tensorSpec>;
 
 const precision = z.object({
-  /** Linear layers: fp32, int8 (per output channel, DequantizeLinear) or int4 (block-wise, com.microsoft.MatMulNBits). */
-  matmul: z.enum(['fp32', 'int8', 'int4']),
+  /** Linear layers: fp32, fp16, int8 (per output channel, DequantizeLinear) or int4 (block-wise, com.microsoft.MatMulNBits). */
+  matmul: z.enum(['fp32', 'fp16', 'int8', 'int4']),
   /** Convolutions: fp32 or int8 per output channel. */
   conv: z.enum(['fp32', 'int8']),
   /** Block size of int4 weights. */
@@ -126,8 +135,20 @@ const precision = z.object({
     .min(16)
     .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
     .optional(),
+  /** Dtype of the int4 block scales (MatMulNBits takes them in the activation dtype). */
+  scaleDtype: z.enum(['float32', 'float16']).optional(),
 });
 export type Precision = z.infer<typeof precision>;
+
+/**
+ * One shard of a graph's ONNX external data. `file` is also the `location`
+ * its TensorProtos name (ORT matches them by that path); a tensor lies whole
+ * inside one shard.
+ */
+const externalShard = fileRef.extend({
+  bytes: fileRef.shape.bytes.max(MAX_SHARD_BYTES, `an external-data shard must be under 2 GiB (${MAX_SHARD_BYTES} bytes)`),
+});
+export type ExternalShard = z.infer<typeof externalShard>;
 
 const graphSpec = fileRef.extend({
   role: z.enum(GRAPH_ROLES, { error: (iss) => `unknown graph role ${JSON.stringify(iss.input)}; expected one of ${GRAPH_ROLES.join(', ')}` }),
@@ -136,6 +157,10 @@ const graphSpec = fileRef.extend({
   precision,
   inputs: z.array(tensorSpec).min(1),
   outputs: z.array(tensorSpec).min(1),
+  /** Format 2: the graph's weights outside the .onnx file (empty or absent: all inside). */
+  externalData: z.array(externalShard).default([]),
+  /** Format 2: bytes of the largest single weight tensor; it must fit one GPU buffer (the adapter's maxBufferSize). */
+  largestTensorBytes: z.number().int().nonnegative().optional(),
 });
 export type GraphSpec = z.infer<typeof graphSpec>;
 
@@ -190,8 +215,29 @@ const manifestBase = z.object({
     placeholders: z.array(z.string().min(1)).min(1),
   }),
   graphs: z.array(graphSpec).min(1),
+  /** Format 2: what the pack was made from (a converter records the source folder and model). */
+  source: z
+    .object({
+      kind: z.enum(['generated', 'converted', 'trained']),
+      /** E.g. "stabilityai/stable-diffusion-3-medium-diffusers", or the generator's name. */
+      model: z.string().min(1),
+      tool: z.string().min(1),
+    })
+    .optional(),
+  /** Format 2: the licence the weights come with, as the source folder gives it. */
+  licence: z.object({ name: z.string().min(1), text: fileRef.optional() }).optional(),
+  /**
+   * Format 2: which reference modes reproduce what the model was trained for.
+   * "exact" = the mode computes the model's own forward; "approximate" = a
+   * training-free approximation (the method still runs).
+   */
+  referenceModes: z
+    .object({ cached: z.enum(['exact', 'approximate']), full: z.enum(['exact', 'approximate']) })
+    .optional(),
 });
 export type PackManifest = z.infer<typeof manifestBase>;
+/** A manifest as written (defaults not yet applied): what manifest.json holds. */
+export type PackManifestInput = z.input<typeof manifestBase>;
 
 const rankOf = (t: TensorSpec) => t.shape.length;
 
@@ -211,11 +257,16 @@ function checkContracts(m: PackManifest, ctx: z.RefinementCtx): void {
   if (tf.hiddenSize % tf.heads !== 0) {
     ctx.addIssue({ code: 'custom', path: ['transformer', 'heads'], message: `hiddenSize ${tf.hiddenSize} is not divisible by heads ${tf.heads}` });
   }
-  const files = new Set<string>([m.tokenizer.file]);
+  const files = new Set<string>([m.tokenizer.file, ...(m.licence?.text ? [m.licence.text.file] : [])]);
   m.graphs.forEach((g, gi) => {
     const where = `graph ${g.role} (${g.file})`;
-    if (files.has(g.file)) ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'file'], message: `${where}: file listed twice` });
-    files.add(g.file);
+    for (const [fi, f] of [g.file, ...g.externalData.map((s) => s.file)].entries()) {
+      if (files.has(f)) ctx.addIssue({ code: 'custom', path: ['graphs', gi, fi === 0 ? 'file' : 'externalData'], message: `${where}: file ${f} listed twice` });
+      files.add(f);
+    }
+    if (m.formatVersion < 2 && g.externalData.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'externalData'], message: `${where}: external data needs formatVersion 2` });
+    }
     const contract = ROLE_CONTRACTS[g.role];
     for (const side of ['inputs', 'outputs'] as const) {
       const seen = new Set<string>();
@@ -246,6 +297,9 @@ function checkContracts(m: PackManifest, ctx: z.RefinementCtx): void {
     const needsAttention = g.role !== 'vae_encoder' && g.role !== 'vae_decoder';
     if (needsAttention && g.attention === 'none') {
       ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'attention'], message: `${where} has attention; say "decomposed" or "mha"` });
+    }
+    if (g.precision.scaleDtype && g.precision.matmul !== 'int4') {
+      ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'precision'], message: `${where}: scaleDtype applies to int4 weights only` });
     }
     if (g.precision.matmul === 'int4' && !g.precision.blockSize) {
       ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'precision'], message: `${where}: int4 weights need a blockSize` });
@@ -310,9 +364,25 @@ export function parseManifest(input: unknown): PackManifest {
   return r.data;
 }
 
-/** Every file a pack needs, with its expected size and digest. */
-export function packFiles(m: PackManifest): { file: string; bytes: number; sha256: string }[] {
-  return [m.tokenizer, ...m.graphs].map(({ file, bytes, sha256 }) => ({ file, bytes, sha256 }));
+export interface PackFileRef {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** Every file a pack needs (graphs with their external-data shards), with its expected size and digest. */
+export function packFiles(m: PackManifest): PackFileRef[] {
+  return [m.tokenizer, ...(m.licence?.text ? [m.licence.text] : []), ...m.graphs.flatMap((g) => [g, ...g.externalData])].map(({ file, bytes, sha256 }) => ({ file, bytes, sha256 }));
+}
+
+/** The files one graph needs: its .onnx file and its external-data shards. */
+export function graphFiles(g: GraphSpec): PackFileRef[] {
+  return [g, ...g.externalData].map(({ file, bytes, sha256 }) => ({ file, bytes, sha256 }));
+}
+
+/** Bytes of a graph's weights and structure: its .onnx file plus its shards. */
+export function graphBytes(g: GraphSpec): number {
+  return graphFiles(g).reduce((n, f) => n + f.bytes, 0);
 }
 
 export async function sha256(data: Uint8Array): Promise<string> {

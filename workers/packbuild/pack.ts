@@ -1,12 +1,12 @@
 /** Builds a whole model pack (manifest + files) from a config. No DOM, no Node APIs. */
-import { parseManifest, sha256, type GraphRole, type PackManifest } from '../pack/manifest';
+import { CURRENT_FORMAT_VERSION, parseManifest, sha256, type GraphRole, type PackManifest } from '../pack/manifest';
 import type { IrGraph } from './ir';
 import { buildDitReference, buildDitStep, makeDitParams, type DitConfig, type DitParams } from './models/dit';
 import { buildTextEncoder, makeTextParams, type TextConfig, type TextParams } from './models/text';
 import { buildVaeDecoder, buildVaeEncoder, makeVaeParams, VAE_DOWNSAMPLE, type VaeConfig, type VaeParams } from './models/vae';
 import type { AttentionImpl, PrecisionSpec } from './nn';
 import { Rng } from './params';
-import { serializeModel } from './serialize';
+import { serializeModelWithExternalData, type ExternalDataOptions } from './serialize';
 import { buildTokenizerJson, SPECIAL_TOKENS } from './tokenizer';
 
 export interface PackBuildConfig {
@@ -29,6 +29,13 @@ export interface PackBuildConfig {
   guidance: PackManifest['guidance'];
   tokens: PackManifest['tokens'];
   attentionBiasMin: number;
+  /**
+   * Weights of the graphs of these roles go to sharded external-data files
+   * (pack format 2); other graphs stay self-contained.
+   */
+  externalData?: { roles: GraphRole[] } & Omit<ExternalDataOptions, 'baseName'>;
+  referenceModes: NonNullable<PackManifest['referenceModes']>;
+  source: NonNullable<PackManifest['source']>;
 }
 
 export interface ModelParams {
@@ -87,8 +94,14 @@ export async function buildPack(cfg: PackBuildConfig): Promise<{ manifest: PackM
   const graphs = [];
   for (const b of buildPackGraphs(params, cfg.precision, cfg.attention)) {
     const file = graphFileName(b);
-    const bytes = serializeModel(b.graph);
+    const ext = cfg.externalData?.roles.includes(b.role) ? { ...cfg.externalData, baseName: file } : undefined;
+    const { model: bytes, shards, largestTensorBytes } = serializeModelWithExternalData(b.graph, ext);
     files.set(file, bytes);
+    const externalData = [];
+    for (const shard of shards) {
+      files.set(shard.file, shard.bytes);
+      externalData.push({ file: shard.file, bytes: shard.bytes.byteLength, sha256: await sha256(shard.bytes) });
+    }
     const hasConv = b.role === 'vae_encoder' || b.role === 'vae_decoder' || b.role.startsWith('dit');
     graphs.push({
       role: b.role,
@@ -104,11 +117,13 @@ export async function buildPack(cfg: PackBuildConfig): Promise<{ manifest: PackM
       },
       inputs: b.graph.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })),
       outputs: b.graph.outputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })),
+      externalData,
+      largestTensorBytes,
     });
   }
   const manifest = parseManifest({
     format: 'subject-studio-pack',
-    formatVersion: 1,
+    formatVersion: CURRENT_FORMAT_VERSION,
     name: cfg.name,
     version: cfg.version,
     description: cfg.description,
@@ -140,6 +155,8 @@ export async function buildPack(cfg: PackBuildConfig): Promise<{ manifest: PackM
       placeholders: cfg.placeholders,
     },
     graphs,
+    source: cfg.source,
+    referenceModes: cfg.referenceModes,
   });
   return { manifest, files };
 }

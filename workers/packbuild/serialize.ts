@@ -44,7 +44,77 @@ function valueInfo(v: { name: string; dtype: IrDType; shape: Dim[] }): OnnxTypes
   };
 }
 
-export function serializeModel(g: IrGraph, producer = 'subject-studio-packbuild'): Uint8Array {
+/** Where a graph's weights go when they leave the .onnx file (ONNX external data). */
+export interface ExternalDataOptions {
+  /** Shard file names are `${baseName}.data`, `${baseName}.1.data`, ...; also the `location` in each TensorProto. */
+  baseName: string;
+  /** No shard passes this many bytes (a tensor is never split across shards). */
+  maxShardBytes: number;
+  /** Tensors smaller than this stay inside the .onnx file (shapes, scalars, small norms). */
+  minTensorBytes: number;
+  /** Each tensor starts at a multiple of this offset inside its shard. */
+  align: number;
+}
+
+export interface SerializedModel {
+  model: Uint8Array;
+  /** External-data shards in order; empty when every weight is inside the model. */
+  shards: { file: string; bytes: Uint8Array }[];
+  /** Bytes of the largest single initializer (it must fit one GPU buffer). */
+  largestTensorBytes: number;
+}
+
+interface Placement {
+  shard: number;
+  offset: number;
+}
+
+/** Assigns each large initializer a shard and an aligned offset, filling shards in order. */
+function placeTensors(g: IrGraph, ext: ExternalDataOptions): { placements: Map<string, Placement>; shardSizes: number[] } {
+  const placements = new Map<string, Placement>();
+  const shardSizes: number[] = [];
+  for (const t of g.initializers) {
+    const n = t.raw.byteLength;
+    if (n < ext.minTensorBytes) continue;
+    if (n > ext.maxShardBytes) throw new Error(`initializer ${t.name} (${n} bytes) is larger than a shard may be (${ext.maxShardBytes} bytes)`);
+    let shard = shardSizes.length - 1;
+    let offset = shard < 0 ? 0 : Math.ceil(shardSizes[shard]! / ext.align) * ext.align;
+    if (shard < 0 || offset + n > ext.maxShardBytes) {
+      shardSizes.push(0);
+      shard = shardSizes.length - 1;
+      offset = 0;
+    }
+    placements.set(t.name, { shard, offset });
+    shardSizes[shard] = offset + n;
+  }
+  return { placements, shardSizes };
+}
+
+const shardName = (ext: ExternalDataOptions, i: number) => (i === 0 ? `${ext.baseName}.data` : `${ext.baseName}.${i}.data`);
+
+/**
+ * Serialises a graph. With `ext`, initializers of at least `minTensorBytes`
+ * move to external-data shards (TensorProto data_location EXTERNAL, with
+ * location/offset/length), so no protobuf and no single file nears 2 GiB.
+ */
+export function serializeModelWithExternalData(g: IrGraph, ext?: ExternalDataOptions, producer = 'subject-studio-packbuild'): SerializedModel {
+  const { placements, shardSizes } = ext ? placeTensors(g, ext) : { placements: new Map<string, Placement>(), shardSizes: [] };
+  const shards = shardSizes.map((size, i) => ({ file: shardName(ext!, i), bytes: new Uint8Array(size) }));
+  const initializer = g.initializers.map((t): OnnxTypes.ITensorProto => {
+    const place = placements.get(t.name);
+    const base = { name: t.name, dataType: DATA_TYPE[t.dtype], dims: t.dims };
+    if (!place) return { ...base, rawData: t.raw };
+    shards[place.shard]!.bytes.set(t.raw, place.offset);
+    return {
+      ...base,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: shards[place.shard]!.file },
+        { key: 'offset', value: String(place.offset) },
+        { key: 'length', value: String(t.raw.byteLength) },
+      ],
+    };
+  });
   const model: OnnxTypes.IModelProto = {
     irVersion: IR_VERSION,
     producerName: producer,
@@ -54,12 +124,7 @@ export function serializeModel(g: IrGraph, producer = 'subject-studio-packbuild'
       name: g.name,
       input: g.inputs.map(valueInfo),
       output: g.outputs.map(valueInfo),
-      initializer: g.initializers.map((t) => ({
-        name: t.name,
-        dataType: DATA_TYPE[t.dtype],
-        dims: t.dims,
-        rawData: t.raw,
-      })),
+      initializer,
       node: g.nodes.map((n) => ({
         name: n.name,
         opType: n.opType,
@@ -70,5 +135,14 @@ export function serializeModel(g: IrGraph, producer = 'subject-studio-packbuild'
       })),
     },
   };
-  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+  return {
+    model: onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish(),
+    shards,
+    largestTensorBytes: g.initializers.reduce((m, t) => Math.max(m, t.raw.byteLength), 0),
+  };
+}
+
+/** Serialises a graph as one self-contained .onnx file. */
+export function serializeModel(g: IrGraph, producer = 'subject-studio-packbuild'): Uint8Array {
+  return serializeModelWithExternalData(g, undefined, producer).model;
 }

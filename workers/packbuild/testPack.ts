@@ -40,4 +40,10 @@ export const TEST_PACK_CONFIG: PackBuildConfig = {
   guidance: { steps: 8, text: 4, reference: 2 },
   tokens: { maxText: 16, maxReferencesPerSubject: 4, maxSubjects: 4 },
   attentionBiasMin: -10000,
+  // Small shards on purpose: the built-in pack exercises the same external-data,
+  // multi-shard loading path as a multi-gigabyte model.
+  externalData: { roles: ['text_encoder', 'dit_reference', 'dit_step', 'dit_step_full'], maxShardBytes: 192 * 1024, minTensorBytes: 1024, align: 64 },
+  // Cached mode drops the references' view of text and image (an approximation of full mode).
+  referenceModes: { cached: 'approximate', full: 'exact' },
+  source: { kind: 'generated', model: 'random weights from a fixed seed (untrained)', tool: 'npm run pack:test' },
 };

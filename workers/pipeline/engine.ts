@@ -65,6 +65,8 @@ export interface GenerateRequest extends GenerationSettings {
   subjects: SubjectSpec[];
   /** Full mode only: references attend to text and image (default true). */
   refsSeeContext?: boolean;
+  /** The initial latents [C, h, w] at the generation size, instead of the seeded gaussian noise (to compare implementations on the same noise). */
+  initialNoise?: Float32Array;
 }
 
 export interface GenerateResult {
@@ -334,6 +336,11 @@ export class Engine {
     if (!ok) throw new Error(`size ${req.width}x${req.height} is not one this pack supports (${this.m.resolutions.map((r) => `${r.width}x${r.height}`).join(', ')})`);
     if (!Number.isInteger(req.steps) || req.steps < 1 || req.steps > 200) throw new Error(`steps must be an integer in [1, 200], got ${req.steps}`);
     if (req.subjects.length > this.m.tokens.maxSubjects) throw new Error(`at most ${this.m.tokens.maxSubjects} subjects, got ${req.subjects.length}`);
+    if (req.initialNoise) {
+      const dims = this.latentDims(req.width, req.height);
+      const want = dims[0] * dims[1] * dims[2];
+      if (req.initialNoise.length !== want) throw new Error(`initial noise must be [${dims.join(', ')}] = ${want} values at ${req.width}x${req.height}, got ${req.initialNoise.length}`);
+    }
     for (const s of req.subjects) {
       if (!(s.gamma >= 0)) throw new Error(`subject @${s.name}: strength must be >= 0`);
       const images = new Set(s.references.map((r) => r.key.split('#band')[0]));
@@ -452,7 +459,7 @@ export class Engine {
     // Branches: [uncond + black ref, text + black ref, text + refs]; the third
     // is skipped on dropped steps (it would equal the second).
     const branchesAt = (i: number): 2 | 3 => (useRefBranch && !dropped[i] ? 3 : 2);
-    const noise = gaussianNoise(C * h * w, req.seed);
+    const noise = req.initialNoise ?? gaussianNoise(C * h * w, req.seed);
     const stepMs: number[] = [];
     const stepStart = now();
     const sampler = await this.samplerSession();

@@ -38,13 +38,16 @@ export class GraphSessions {
     readonly backend: Backend,
   ) {}
 
+  /** The loaded graph of `role`; it must have the asked attention kind (the load chose one per role). */
   spec(role: GraphRole, attention: AttentionKind): GraphSpec {
-    const spec = this.pack.manifest.graphs.find((g) => g.role === role && g.attention === attention);
-    if (!spec) {
-      const have = this.pack.manifest.graphs.filter((g) => g.role === role).map((g) => g.attention);
-      throw new Error(`pack ${this.pack.manifest.name} has no ${role} graph with ${attention} attention (it has: ${have.join(', ') || 'none'})`);
+    const m = this.pack.manifest;
+    const loaded = this.pack.graphs.get(role);
+    if (loaded?.attention === attention) return loaded;
+    if (!m.graphs.some((g) => g.role === role && g.attention === attention)) {
+      const have = m.graphs.filter((g) => g.role === role).map((g) => g.attention);
+      throw new Error(`pack ${m.name} has no ${role} graph with ${attention} attention (it has: ${have.join(', ') || 'none'})`);
     }
-    return spec;
+    throw new Error(`pack ${m.name}: the ${role} graph with ${attention} attention was not loaded (this engine loaded ${loaded ? loaded.attention : 'none'})`);
   }
 
   async get(role: GraphRole, attention: AttentionKind): Promise<ort.InferenceSession> {
@@ -52,14 +55,16 @@ export class GraphSessions {
     const existing = this.sessions.get(key);
     if (existing) return existing;
     const spec = this.spec(role, attention);
-    const bytes = this.pack.files.get(spec.file);
-    if (!bytes) throw new Error(`graph ${key}: the bytes of ${spec.file} are not loaded`);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, {
+      // The weights are handed over as Blobs (OPFS files or picked files): onnxruntime reads each once.
+      const model = new Uint8Array(await (await this.pack.files.blob(spec.file)).arrayBuffer());
+      const externalData = await Promise.all(spec.externalData.map(async (s) => ({ path: s.file, data: await this.pack.files.blob(s.file) })));
+      session = await ort.InferenceSession.create(model, {
         executionProviders: [this.backend],
         graphOptimizationLevel: 'all',
         preferredOutputLocation: this.backend === 'webgpu' && GPU_RESIDENT_OUTPUTS.has(role) ? 'gpu-buffer' : 'cpu',
+        ...(externalData.length ? { externalData } : {}),
       });
     } catch (e) {
       throw new Error(`graph ${key} (${spec.file}) could not be loaded on ${this.backend}: ${(e as Error).message}`, { cause: e });
@@ -71,9 +76,15 @@ export class GraphSessions {
       throw e;
     }
     this.sessions.set(key, session);
-    // The session holds its own copy of the weights now.
-    this.pack.files.delete(spec.file);
     return session;
+  }
+
+  /** The graphs whose sessions exist, for counting the weight bytes they hold. */
+  createdSpecs(): GraphSpec[] {
+    return [...this.sessions.keys()].map((k) => {
+      const [role, attention] = k.split('/') as [GraphRole, AttentionKind];
+      return this.spec(role, attention);
+    });
   }
 
   /** Keys (role/attention) of the sessions created so far. */

@@ -156,6 +156,7 @@ export async function validPack(): Promise<PackFixture> {
       precision: structuredClone(g.precision),
       inputs: structuredClone(IO[g.role].inputs),
       outputs: structuredClone(IO[g.role].outputs),
+      externalData: [],
     });
   }
 

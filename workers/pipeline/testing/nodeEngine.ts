@@ -2,7 +2,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-web';
 import type { AttentionKind } from '../../pack/manifest';
-import { loadPack } from '../../pack/loader';
+import { loadPack, portableGraphs } from '../../pack/loader';
 import { GraphSessions } from '../../runtime/sessions';
 import { diskFetch, TEST_PACK_URL } from '../../test-support/disk-fetch';
 import { Engine, type PreparedReference } from '../engine';
@@ -12,8 +12,15 @@ ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
 
 export async function nodeEngine(attention: AttentionKind = 'decomposed'): Promise<{ engine: Engine; sessions: GraphSessions }> {
-  const pack = await loadPack(TEST_PACK_URL, diskFetch());
-  const tokenizer = new Tokenizer(JSON.parse(new TextDecoder().decode(pack.files.get(pack.manifest.tokenizer.file)!)), {});
+  const pack = await loadPack(TEST_PACK_URL, {
+    fetch: diskFetch(),
+    choose: (m) => {
+      const graphs = portableGraphs(m);
+      for (const g of m.graphs) if (g.attention === attention) graphs.set(g.role, g);
+      return graphs;
+    },
+  });
+  const tokenizer = new Tokenizer(JSON.parse(await (await pack.files.blob(pack.manifest.tokenizer.file)).text()), {});
   const sessions = new GraphSessions(pack, 'wasm');
   const engine = new Engine({
     packId: `${pack.manifest.name}@${pack.manifest.version}`,

@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseManifest } from '../pack/manifest';
+import { GIB, MIB } from './attention';
+import { formatPlan } from './format';
+import { archFromManifest } from './fromManifest';
+import { formatSize, planMemory, type MemoryPlan, type PlanRequest } from './planner';
+import { PRESETS } from './presets';
+
+const manifest = parseManifest(readFileSync(new URL('../../public/packs/test/manifest.json', import.meta.url), 'utf8'));
+const testPack = archFromManifest(manifest);
+const fileBytes = (file: string) => manifest.graphs.find((g) => g.file === file)!.bytes;
+
+const request = (over: Partial<PlanRequest> = {}): PlanRequest => ({
+  width: 128,
+  height: 128,
+  subjects: 1,
+  referencesPerSubject: 1,
+  refMode: 'cached',
+  budgetBytes: 8 * GIB,
+  ...over,
+});
+const row = (p: MemoryPlan, role: string) => p.rows.find((r) => r.role === role)!;
+
+describe('planMemory on the test pack, by hand', () => {
+  // The manifest: D = 64, 4 heads, 2 layers, patch 2, latent 4 channels at /8, textDim = pooledDim = 64,
+  // maxText M = 16, guidance.reference 2 (so 3 branches with a reference).
+  // At 128 px: N = (128/16)^2 = 64 image tokens; one reference: R = 64; latent 4 x 16 x 16 = 64 tokens x 16.
+  const plan = planMemory(testPack, request());
+
+  it('weights are the bytes of the portable graph files', () => {
+    expect(row(plan, 'text_encoder').weightsBytes).toBe(fileBytes('text_encoder.onnx'));
+    expect(row(plan, 'dit_step').weightsBytes).toBe(fileBytes('dit_step.onnx'));
+    expect(plan.rows.map((r) => r.role)).toEqual(['text_encoder', 'vae_encoder', 'dit_reference', 'dit_step', 'vae_decoder']);
+  });
+
+  it('dit_step: 3 branches, 80 queries, 144 keys, no chunking', () => {
+    const r = row(plan, 'dit_step');
+    expect([r.batch, r.queries, r.keys, r.queryChunk]).toEqual([3, 80, 144, 80]);
+    // (2 heads + 1) * B * chunk * keys * 4 = 9 * 3 * 80 * 144 * 4
+    const attention = 9 * 3 * 80 * 144 * 4;
+    expect(r.attentionScoreBytesPerLayer).toBe(attention); // 1,244,160
+    // Attention moment, per query token 2D + 2*3D + D = 576 floats, per cached key 4D = 256 floats:
+    // 3 * (80 * 576 + 64 * 256) * 4 + scores = 749,568 + 1,244,160 (the MLP moment, 3 * 80 * (128 + 2*256) * 4, is smaller).
+    const working = 3 * (80 * 576 + 64 * 256) * 4 + attention;
+    // Feeds: latents 3*64*16*4, timestep 3*4, text 3*16*64*4, pooled 3*64*4, ref_k and ref_v 2 * (2*3*64*64*4),
+    // attention_bias 3*80*144*4, ref_layer_bias 2*3*64*4; output velocity 3*64*16*4.
+    const feeds = 12288 + 12 + 12288 + 768 + 2 * 98304 + 138240 + 1536;
+    expect(r.peakActivationBytes).toBe(feeds + 12288 + working);
+    expect(r.peakActivationBytes).toBe(2_367_756);
+  });
+
+  it('dit_reference: one reference, 64 tokens attending to themselves, every layer K and V out', () => {
+    const r = row(plan, 'dit_reference');
+    // working 64 * 576 * 4 + 9 * 64 * 64 * 4; feeds 64*16*4 + 64*4; outputs 2 * (2 layers * 64 * 64 * 4).
+    expect(r.peakActivationBytes).toBe(64 * 576 * 4 + 9 * 64 * 64 * 4 + (4096 + 256) + 2 * (2 * 64 * 64 * 4));
+  });
+
+  it('text encoder: one prompt of 16 tokens at width 64', () => {
+    // working 16 * 576 * 4 + 9 * 16 * 16 * 4; ids 16 * 8; outputs 16 * 64 * 4 + 64 * 4.
+    expect(row(plan, 'text_encoder').peakActivationBytes).toBe(16 * 576 * 4 + 9 * 16 * 16 * 4 + 128 + 4352);
+  });
+
+  it('VAE (assumed standard widths 128..512): the encoder peaks in its first ResNet, the decoder in its last', () => {
+    // Encoder: (2*128 + 2*128) * 16384 px * 4, plus image in 3*16384*4 and latent out 4*256*4.
+    expect(row(plan, 'vae_encoder').peakActivationBytes).toBe(512 * 16384 * 4 + 196608 + 4096);
+    // Decoder: up block 3's first ResNet (256 -> 128) at 16384 px: (2*256 + 2*128) * 16384 * 4, plus latent in and image out.
+    expect(row(plan, 'vae_decoder').peakActivationBytes).toBe(768 * 16384 * 4 + 4096 + 196608);
+  });
+
+  it('everything resident under 8 GiB; the peak is the decode phase', () => {
+    const weights = ['text_encoder.onnx', 'vae_encoder.onnx', 'dit_reference.onnx', 'dit_step.onnx', 'vae_decoder.onnx'].map(fileBytes).reduce((a, b) => a + b);
+    expect(weights).toBe(732_622);
+    expect(plan.rows.every((r) => r.residency === 'resident')).toBe(true);
+    const latents = (1 + 3) * 64 * 16 * 4;
+    expect(plan.peakBytes).toBe(weights + row(plan, 'vae_decoder').peakActivationBytes + latents);
+    expect(plan.fits).toBe(true);
+    expect(plan.message).toBe('needs 48.9 MiB of GPU memory, your budget is 8 GiB');
+  });
+
+  it('releases sessions in the stated order until it fits', () => {
+    // Decode needs 51,281,358 bytes with all resident; without the text encoder 51,101,120; without the reference pass too, 50,930,301.
+    const tight = planMemory(testPack, request({ budgetBytes: 51_000_000 }));
+    expect(tight.rows.map((r) => [r.role, r.residency])).toEqual([
+      ['text_encoder', 'load-and-release'],
+      ['vae_encoder', 'resident'],
+      ['dit_reference', 'load-and-release'],
+      ['dit_step', 'resident'],
+      ['vae_decoder', 'resident'],
+    ]);
+    expect(tight.peakBytes).toBe(51_281_358 - fileBytes('text_encoder.onnx') - fileBytes('dit_reference.onnx'));
+    expect(tight.fits).toBe(true);
+  });
+
+  it('a plan that cannot fit says so, naming what it needs and the budget', () => {
+    const p = planMemory(testPack, request({ budgetBytes: 40 * MIB }));
+    expect(p.fits).toBe(false);
+    expect(p.rows.every((r) => r.residency === 'load-and-release')).toBe(true);
+    expect(p.message).toMatch(/^needs 48\.3 MiB of GPU memory, your budget is 40 MiB: test-pack cannot run at 128 x 128 with 1 subject/);
+  });
+
+  it('full mode runs the references as tokens: 144 queries and keys', () => {
+    const p = planMemory(testPack, request({ refMode: 'full' }));
+    expect(p.rows.map((r) => r.role)).toEqual(['text_encoder', 'vae_encoder', 'dit_step_full', 'vae_decoder']);
+    expect(row(p, 'dit_step_full')).toMatchObject({ weightsBytes: fileBytes('dit_step_full.onnx'), queries: 144, keys: 144, batch: 3 });
+  });
+});
+
+describe('planMemory on the real presets', () => {
+  it('SD3 Medium at 1024 px with 2 subjects: one layer of attention stays within 512 MiB', () => {
+    for (const refMode of ['cached', 'full'] as const) {
+      const p = planMemory(PRESETS['sd3-medium']!, request({ width: 1024, height: 1024, subjects: 2, refMode }));
+      for (const r of p.rows) expect(r.attentionScoreBytesPerLayer).toBeLessThanOrEqual(512 * MIB);
+      const step = p.rows.find((r) => r.role.startsWith('dit_step'))!;
+      expect(step.queryChunk).toBeLessThan(step.queries);
+    }
+    const cached = planMemory(PRESETS['sd3-medium']!, request({ width: 1024, height: 1024, subjects: 2 }));
+    // 333 text + 4096 image queries; keys + 2 references x 4096; 3 branches x 24 heads: chunk 64.
+    expect(row(cached, 'dit_step')).toMatchObject({ queries: 4429, keys: 12621, batch: 3, queryChunk: 64, attentionScoreBytesPerLayer: 49 * 3 * 64 * 12621 * 4 });
+  });
+
+  it('klein 4B (int4) at 512 px with 2 subjects fits 8 GiB, in its full mode and in cached mode', () => {
+    const klein = PRESETS['flux2-klein-4b']!;
+    expect(klein.defaultRefMode).toBe('full');
+    for (const refMode of ['full', 'cached'] as const) {
+      const p = planMemory(klein, request({ width: 512, height: 512, subjects: 2, refMode }));
+      expect(p.fits).toBe(true);
+      expect(p.peakBytes).toBeLessThanOrEqual(8 * GIB);
+    }
+  });
+
+  it('klein 4B under a tighter budget releases the text encoder before the transformer runs', () => {
+    const p = planMemory(PRESETS['flux2-klein-4b']!, request({ width: 512, height: 512, subjects: 2, refMode: 'full', budgetBytes: 6 * GIB }));
+    expect(p.fits).toBe(true);
+    expect(row(p, 'text_encoder').residency).toBe('load-and-release');
+    expect(row(p, 'dit_step_full').residency).toBe('resident');
+    const sampling = p.phases.find((ph) => ph.phase === 'sampling')!;
+    expect(sampling.residentWeightsBytes + sampling.loadedWeightsBytes).toBe(p.rows.filter((r) => r.role !== 'text_encoder').reduce((n, r) => n + r.weightsBytes, 0));
+  });
+
+  it('klein 9B-kv says what it needs when it does not fit', () => {
+    const p = planMemory(PRESETS['flux2-klein-9b-kv']!, request({ width: 512, height: 512, subjects: 1, budgetBytes: 4 * GIB }));
+    expect(p.fits).toBe(false);
+    expect(p.message).toContain(`needs ${formatSize(p.peakBytes, 'up')} of GPU memory, your budget is 4 GiB`);
+    expect(p.peakBytes).toBeGreaterThan(4 * GIB);
+  });
+
+  it('rejects a size that is not a whole number of tokens', () => {
+    expect(() => planMemory(PRESETS['sd3-medium']!, request({ width: 1000, height: 1000 }))).toThrow(/multiple of 16 px/);
+  });
+});
+
+describe('formatSize and formatPlan', () => {
+  it('rounds a need up and a budget to nearest, without ".0"', () => {
+    expect(formatSize(6 * GIB)).toBe('6 GiB');
+    expect(formatSize(3.01 * GIB, 'up')).toBe('3.1 GiB');
+    expect(formatSize(512 * MIB)).toBe('512 MiB');
+  });
+
+  it('prints one named row per graph, the caches, the phases and the verdict', () => {
+    const text = formatPlan(planMemory(testPack, request()));
+    for (const name of ['text_encoder (text_encoder.onnx)', 'dit_step (dit_step.onnx)', 'reference K/V, every layer', 'sampling', 'fits: needs']) {
+      expect(text).toContain(name);
+    }
+  });
+});
