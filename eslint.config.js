@@ -39,7 +39,7 @@ export default defineConfig(
   },
   { files: ['workers/**/*.ts'], languageOptions: { globals: globals.worker } },
   {
-    files: ['scripts/**/*.ts', 'e2e/**/*.ts', '*.config.{ts,js}', '**/*.test.{ts,tsx}', 'workers/**/testing/**', 'workers/test-support/**'],
+    files: ['scripts/**/*.ts', 'e2e/**/*.ts', '*.config.{ts,js}', '**/*.test.{ts,tsx}', 'workers/**/testing/**', 'workers/test-support/**', 'workers/node/**', 'workers/convert/node-source.ts'],
     languageOptions: { globals: globals.node },
   },
 );

@@ -2,7 +2,7 @@
  * `npm run plan -- <pack folder | preset> --size <px> --subjects <n> [--refs <n>] [--budget <GiB>] [--mode cached|full] [--max-buffer <GiB>]`
  * prints the memory plan of one generation (workers/plan/planner.ts);
  * `npm run plan -- --all` prints every preset at 512 and 1024 px with 1 and 2
- * subjects. Exits 0 for every valid request (a plan that does not fit is an
+ * subjects (`--summary`: one line each). Exits 0 for every valid request (a plan that does not fit is an
  * answer, not an error), 1 for bad arguments, an unknown preset or a folder
  * without a readable manifest.
  */
@@ -12,13 +12,13 @@ import { parseArgs } from 'node:util';
 import { parseManifest } from '../workers/pack/manifest';
 import type { ModelArch, RefMode } from '../workers/plan/architecture';
 import { GIB } from '../workers/plan/attention';
-import { formatPlan } from '../workers/plan/format';
+import { formatPlan, formatSummary } from '../workers/plan/format';
 import { archFromManifest } from '../workers/plan/fromManifest';
 import { planMemory } from '../workers/plan/planner';
 import { PRESET_NAMES, PRESETS } from '../workers/plan/presets';
 
 const USAGE = `usage: npm run plan -- <pack folder | preset> --size <px> --subjects <n> [--refs <n per subject>] [--budget <GiB>] [--mode cached|full] [--max-buffer <GiB>]
-       npm run plan -- --all [--budget <GiB>]
+       npm run plan -- --all [--summary] [--budget <GiB>] [--mode cached|full]
 presets: ${PRESET_NAMES.join(', ')}`;
 
 class UsageError extends Error {}
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       mode: { type: 'string' },
       'max-buffer': { type: 'string' },
       all: { type: 'boolean' },
+      summary: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -74,17 +75,15 @@ async function main(): Promise<void> {
   if (referencesPerSubject < 1) throw new UsageError('--refs must be at least 1');
 
   if (values.all) {
-    const out: string[] = [];
-    for (const name of PRESET_NAMES) {
+    const plans = PRESET_NAMES.flatMap((name) => {
       const arch = PRESETS[name]!;
-      for (const size of [512, 1024]) {
-        for (const subjects of [1, 2]) {
-          const plan = planMemory(arch, { width: size, height: size, subjects, referencesPerSubject, refMode: mode ?? arch.defaultRefMode, budgetBytes, maxBufferBytes: maxBuffer });
-          out.push(formatPlan(plan));
-        }
-      }
-    }
-    console.log(out.join(`\n\n${'='.repeat(100)}\n\n`));
+      return [512, 1024].flatMap((size) =>
+        [1, 2].map((subjects) =>
+          planMemory(arch, { width: size, height: size, subjects, referencesPerSubject, refMode: mode ?? arch.defaultRefMode, budgetBytes, maxBufferBytes: maxBuffer }),
+        ),
+      );
+    });
+    console.log(values.summary ? formatSummary(plans) : plans.map(formatPlan).join(`\n\n${'='.repeat(100)}\n\n`));
     return;
   }
 

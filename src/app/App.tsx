@@ -3,6 +3,7 @@ import { GalleryPanel } from '../features/gallery/GalleryPanel';
 import { GeneratePanel } from '../features/generate/GeneratePanel';
 import { MaskEditor } from '../features/mask/MaskEditor';
 import { PackPanel } from '../features/models/PackPanel';
+import { PackProgress } from '../features/models/PackProgress';
 import { PromptEditor } from '../features/prompt/PromptEditor';
 import { SettingsPanel } from '../features/settings/SettingsPanel';
 import { SubjectsPanel } from '../features/subjects/SubjectsPanel';
@@ -46,6 +47,7 @@ export function App() {
         </section>
         <aside className="studio-right">
           <SettingsPanel />
+          <PackProgress />
           {pack.data && <PackPanel pack={pack.data} />}
         </aside>
         <section className="studio-bottom">

@@ -10,11 +10,13 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { GenerateInput, GenerateOutput, GenerateProgress } from '../../workers/generation-types';
 import type { EngineApi, EngineStatus } from '../../workers/engine.worker';
-import type { PackSummary } from '../../workers/pack/loader';
+import type { PackLoadProgress, PackSummary } from '../../workers/pack/loader';
 import type { BackendPreference } from '../../workers/runtime/backend-types';
+import { usePackProgressStore } from '../state/pack-progress-store';
 
 export type { EngineApi, EngineStatus } from '../../workers/engine.worker';
-export type { PackSummary, PackGraphSummary } from '../../workers/pack/loader';
+export type { PackSummary, PackGraphSummary, PackLoadProgress } from '../../workers/pack/loader';
+export type { CachedPack } from '../../workers/engine-api';
 export type { AdapterSummary, Backend, BackendPreference } from '../../workers/runtime/backend-types';
 export type { PlainTensor } from '../../workers/runtime/dtypes';
 export type * from '../../workers/generation-types';
@@ -96,6 +98,41 @@ export function absolutePackUrl(url: string, base: string = document.baseURI): s
   return new URL(url, base).href.replace(/\/+$/, '');
 }
 
+let persistenceAsked = false;
+
+/**
+ * Asks the browser to keep this site's storage (the pack cache) under storage
+ * pressure. Only pages may ask, not workers; asked once, before a download.
+ */
+function askPersistentStorage(): void {
+  if (persistenceAsked) return;
+  persistenceAsked = true;
+  void navigator.storage?.persist?.().catch(() => false);
+}
+
+/** Runs a pack load in the engine with its progress in the pack-progress store. */
+async function withPackProgress(source: string, load: (onProgress: ReturnType<typeof proxy<(p: PackLoadProgress) => void>>) => Promise<PackSummary>): Promise<PackSummary> {
+  const { actions } = usePackProgressStore.getState();
+  actions.started(source);
+  try {
+    return await load(proxy((p: PackLoadProgress) => actions.report(p)));
+  } finally {
+    actions.finished();
+  }
+}
+
+/** Loads the pack at `url` (through the engine's persistent cache), showing its progress. */
+export function loadPackInEngine(url: string): Promise<PackSummary> {
+  askPersistentStorage();
+  const abs = absolutePackUrl(url);
+  return withPackProgress(abs, (onProgress) => getEngine().loadPack(abs, onProgress));
+}
+
+/** Loads a pack from picked files (verified in place), showing its progress. */
+export function loadPackFilesInEngine(files: { path: string; blob: Blob }[]): Promise<PackSummary> {
+  return withPackProgress('a folder on this computer', (onProgress) => getEngine().loadPackFiles(files, onProgress));
+}
+
 /** Packs loaded from a picked folder have no URL to fetch them from again (see features/models). */
 const isLocalPack = (url: string) => url.startsWith('local-pack:');
 
@@ -108,7 +145,7 @@ export async function restartEngine(backend: BackendPreference, packUrl: string)
   terminateEngine('the engine was restarted');
   if (isLocalPack(packUrl)) throw new Error('the pack was loaded from a folder on this computer: pick that folder again in the pack panel');
   const status = await getEngine().init({ backend });
-  const pack = await getEngine().loadPack(absolutePackUrl(packUrl));
+  const pack = await loadPackInEngine(packUrl);
   return { status: await getEngine().status().catch(() => status), pack };
 }
 

@@ -2,7 +2,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect } from 'react';
 import { onBlobsChanged, storageUse } from '../state/storage';
-import { absolutePackUrl, getEngine, restartEngine, type BackendPreference } from './engine';
+import { getEngine, loadPackInEngine, restartEngine, type BackendPreference } from './engine';
 
 export const engineKeys = {
   init: (backend: BackendPreference) => ['engine', 'init', backend] as const,
@@ -29,7 +29,7 @@ export function useEngineInit(backend: BackendPreference) {
 export function usePack(backend: BackendPreference, url: string, enabled: boolean) {
   return useQuery({
     queryKey: engineKeys.pack(backend, url),
-    queryFn: () => getEngine().loadPack(absolutePackUrl(url)),
+    queryFn: () => loadPackInEngine(url),
     enabled,
     ...engineQueryOptions,
   });

@@ -132,7 +132,9 @@ export async function ensureCached(
         reader.releaseLock();
       }
     }
-    if (at !== ref.bytes) throw new PackLoadError('bad-size', `"${ref.file}" has ${at} bytes, the manifest says ${ref.bytes}`);
+    if (at !== ref.bytes) {
+      throw new PackLoadError('network', `the download of ${url} stopped at ${at} of ${ref.bytes} bytes; loading the pack again resumes from there`);
+    }
     const digest = hasher.digest('hex');
     if (digest !== ref.sha256) {
       await writer.discard();

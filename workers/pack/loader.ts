@@ -20,6 +20,7 @@ import {
   type PackManifest,
   type Precision,
 } from './manifest';
+import { formatBytes } from './bytes';
 import type { BlobStore, PackRecord } from './store/blob-store';
 import { MemoryBlobStore } from './store/blob-store';
 import { sha256OfBlob } from './store/hash';
@@ -133,8 +134,6 @@ export function summarizePack(url: string, m: PackManifest, graphs: Map<GraphRol
   };
 }
 
-const MiB = 1024 * 1024;
-export const formatMiB = (n: number) => (n >= 1024 * MiB ? `${(n / 1024 / MiB).toFixed(2)} GiB` : `${(n / MiB).toFixed(1)} MiB`);
 
 async function readManifest(url: string, fetchFn: FetchLike, store: BlobStore, signal?: AbortSignal): Promise<{ text: string; cached: PackRecord | undefined }> {
   const manifestUrl = `${url}/manifest.json`;
@@ -175,7 +174,7 @@ async function checkStorage(store: BlobStore, refs: PackFileRef[], estimate: Loa
   if (missing > free) {
     throw new PackLoadError(
       'quota',
-      `not enough storage for this pack: it needs ${formatMiB(missing)} more, and this site has ${formatMiB(free)} free (quota ${formatMiB(e.quota)}, ${formatMiB(e.usage)} used). Delete a cached pack or free disk space; nothing was changed.`,
+      `not enough storage for this pack: it needs ${formatBytes(missing)} more, and this site has ${formatBytes(free)} free (quota ${formatBytes(e.quota)}, ${formatBytes(e.usage)} used). Delete a cached pack or free disk space; nothing was changed.`,
     );
   }
 }

@@ -56,6 +56,8 @@ export interface GraphArch {
   /** The row name: the role and what it holds, e.g. "text_encoder (CLIP-L + bigG)". */
   name: string;
   weights: WeightSource;
+  /** The largest single weight tensor, where known (it must fit one GPU buffer). */
+  largestWeightTensorBytes?: number;
 }
 
 /**

@@ -36,3 +36,28 @@ export function formatPlan(p: MemoryPlan): string {
   for (const w of p.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }
+
+/** One line per plan: the overview the docs show for the presets. */
+export function formatSummary(plans: MemoryPlan[]): string {
+  return textTable(
+    ['model', 'size', 'subjects', 'mode', 'weights MiB', 'step act MiB', 'step attn/layer MiB', 'step chunk', 'peak MiB', 'budget', 'verdict'],
+    plans.map((p) => {
+      const step = p.rows.find((r) => r.role === 'dit_step' || r.role === 'dit_step_full')!;
+      const released = p.rows.filter((r) => r.residency === 'load-and-release').length;
+      const verdict = p.fits ? (released ? `fits, ${released} released` : 'fits, all resident') : 'does not fit';
+      return [
+        p.model,
+        `${p.width}x${p.height}`,
+        String(p.subjects),
+        p.refMode,
+        mib(p.rows.reduce((n, r) => n + r.weightsBytes, 0)),
+        mib(step.peakActivationBytes),
+        mib(step.attentionScoreBytesPerLayer),
+        `${step.queryChunk}/${step.queries}`,
+        mib(p.peakBytes),
+        formatSize(p.budgetBytes),
+        verdict,
+      ];
+    }),
+  );
+}

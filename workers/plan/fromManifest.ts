@@ -1,11 +1,10 @@
 /**
- * The planner's model description of a real pack (formatVersion 1), from its
- * manifest alone: the weights a session holds are the bytes of its graph file
- * (the weights are inside the .onnx, docs/pack-format.md section 1), and the
- * activation shapes come from the manifest's `transformer`, `latent` and
- * `tokens` fields.
+ * The planner's model description of a real pack, from its manifest alone:
+ * the weights a session holds are the bytes of its graph file plus its
+ * external-data shards (docs/pack-format.md section 1), and the activation
+ * shapes come from the manifest's `transformer`, `latent` and `tokens` fields.
  *
- * formatVersion 1 does not say the text encoder's or the VAE's inner widths.
+ * The manifest does not say the text encoder's or the VAE's inner widths.
  * For those the description assumes (and ManifestAssumptions can override):
  * a text encoder of width textDim with a 4x GELU MLP and the DiT's head count,
  * a DiT MLP of 4 x hiddenSize (SD3's ratio), and the standard latent-diffusion
@@ -40,7 +39,8 @@ export function archFromManifest(m: PackManifest, assume: ManifestAssumptions = 
   // The portable graph of each role: the one that runs everywhere, and whose attention the planner models.
   const graphs: GraphArch[] = ROLES.map((role) => {
     const g = graphFor(m, role, 'decomposed');
-    return { role, name: `${role} (${g.file})`, weights: { kind: 'file', file: g.file, bytes: g.bytes } };
+    const bytes = g.bytes + g.externalData.reduce((n, shard) => n + shard.bytes, 0);
+    return { role, name: `${role} (${g.file})`, weights: { kind: 'file', file: g.file, bytes }, largestWeightTensorBytes: g.largestTensorBytes };
   });
   // The engine batches [v0, v_t, v_tr] with references and reference guidance, [v0, v_t] otherwise.
   const withRefs = m.guidance.reference !== 0 ? 3 : 2;
@@ -62,7 +62,8 @@ export function archFromManifest(m: PackManifest, assume: ManifestAssumptions = 
     },
     branchesWithReferences: withRefs,
     branchesWithoutReferences: 2,
-    defaultRefMode: 'cached',
+    // The exact mode when the pack says only full mode is (FLUX.2 klein 4B style), cached otherwise.
+    defaultRefMode: m.referenceModes?.full === 'exact' && m.referenceModes.cached !== 'exact' ? 'full' : 'cached',
     graphs,
   };
 }

@@ -9,7 +9,15 @@ import { PRESETS } from './presets';
 
 const manifest = parseManifest(readFileSync(new URL('../../public/packs/test/manifest.json', import.meta.url), 'utf8'));
 const testPack = archFromManifest(manifest);
-const fileBytes = (file: string) => manifest.graphs.find((g) => g.file === file)!.bytes;
+/** A graph's weight bytes as the manifest lists them: its .onnx file and its external-data shards. */
+const fileBytes = (file: string) => {
+  const g = manifest.graphs.find((x) => x.file === file)!;
+  return g.bytes + g.externalData.reduce((n, s) => n + s.bytes, 0);
+};
+const USED = ['text_encoder.onnx', 'vae_encoder.onnx', 'dit_reference.onnx', 'dit_step.onnx', 'vae_decoder.onnx'];
+const usedWeights = USED.map(fileBytes).reduce((a, b) => a + b);
+const DECODER_PEAK = 768 * 16384 * 4 + 4096 + 196608;
+const LATENTS = (1 + 3) * 64 * 16 * 4;
 
 const request = (over: Partial<PlanRequest> = {}): PlanRequest => ({
   width: 128,
@@ -28,7 +36,7 @@ describe('planMemory on the test pack, by hand', () => {
   // At 128 px: N = (128/16)^2 = 64 image tokens; one reference: R = 64; latent 4 x 16 x 16 = 64 tokens x 16.
   const plan = planMemory(testPack, request());
 
-  it('weights are the bytes of the portable graph files', () => {
+  it('weights are the bytes of the portable graph files and their shards', () => {
     expect(row(plan, 'text_encoder').weightsBytes).toBe(fileBytes('text_encoder.onnx'));
     expect(row(plan, 'dit_step').weightsBytes).toBe(fileBytes('dit_step.onnx'));
     expect(plan.rows.map((r) => r.role)).toEqual(['text_encoder', 'vae_encoder', 'dit_reference', 'dit_step', 'vae_decoder']);
@@ -65,22 +73,23 @@ describe('planMemory on the test pack, by hand', () => {
     // Encoder: (2*128 + 2*128) * 16384 px * 4, plus image in 3*16384*4 and latent out 4*256*4.
     expect(row(plan, 'vae_encoder').peakActivationBytes).toBe(512 * 16384 * 4 + 196608 + 4096);
     // Decoder: up block 3's first ResNet (256 -> 128) at 16384 px: (2*256 + 2*128) * 16384 * 4, plus latent in and image out.
-    expect(row(plan, 'vae_decoder').peakActivationBytes).toBe(768 * 16384 * 4 + 4096 + 196608);
+    expect(row(plan, 'vae_decoder').peakActivationBytes).toBe(DECODER_PEAK);
   });
 
   it('everything resident under 8 GiB; the peak is the decode phase', () => {
-    const weights = ['text_encoder.onnx', 'vae_encoder.onnx', 'dit_reference.onnx', 'dit_step.onnx', 'vae_decoder.onnx'].map(fileBytes).reduce((a, b) => a + b);
-    expect(weights).toBe(732_622);
     expect(plan.rows.every((r) => r.residency === 'resident')).toBe(true);
-    const latents = (1 + 3) * 64 * 16 * 4;
-    expect(plan.peakBytes).toBe(weights + row(plan, 'vae_decoder').peakActivationBytes + latents);
+    // Every session's weights + the decoder's run + the sampling loop's latents (still alive for the decoder).
+    expect(plan.peakBytes).toBe(usedWeights + DECODER_PEAK + LATENTS);
     expect(plan.fits).toBe(true);
-    expect(plan.message).toBe('needs 48.9 MiB of GPU memory, your budget is 8 GiB');
+    expect(plan.message).toBe(`needs ${formatSize(usedWeights + DECODER_PEAK + LATENTS, 'up')} of GPU memory, your budget is 8 GiB`);
   });
 
   it('releases sessions in the stated order until it fits', () => {
-    // Decode needs 51,281,358 bytes with all resident; without the text encoder 51,101,120; without the reference pass too, 50,930,301.
-    const tight = planMemory(testPack, request({ budgetBytes: 51_000_000 }));
+    const allResident = usedWeights + DECODER_PEAK + LATENTS;
+    const text = fileBytes('text_encoder.onnx');
+    const reference = fileBytes('dit_reference.onnx');
+    // A budget one byte short of what releasing the text encoder alone gives: the reference pass goes too.
+    const tight = planMemory(testPack, request({ budgetBytes: allResident - text - 1 }));
     expect(tight.rows.map((r) => [r.role, r.residency])).toEqual([
       ['text_encoder', 'load-and-release'],
       ['vae_encoder', 'resident'],
@@ -88,15 +97,22 @@ describe('planMemory on the test pack, by hand', () => {
       ['dit_step', 'resident'],
       ['vae_decoder', 'resident'],
     ]);
-    expect(tight.peakBytes).toBe(51_281_358 - fileBytes('text_encoder.onnx') - fileBytes('dit_reference.onnx'));
+    expect(tight.peakBytes).toBe(allResident - text - reference);
     expect(tight.fits).toBe(true);
+    // The reference phase now loads the reference pass for itself, on top of what stays resident.
+    const refPhase = tight.phases.find((p) => p.phase === 'reference')!;
+    expect(refPhase.loadedWeightsBytes).toBe(reference);
+    expect(refPhase.residentWeightsBytes).toBe(usedWeights - text - reference);
   });
 
   it('a plan that cannot fit says so, naming what it needs and the budget', () => {
     const p = planMemory(testPack, request({ budgetBytes: 40 * MIB }));
     expect(p.fits).toBe(false);
     expect(p.rows.every((r) => r.residency === 'load-and-release')).toBe(true);
-    expect(p.message).toMatch(/^needs 48\.3 MiB of GPU memory, your budget is 40 MiB: test-pack cannot run at 128 x 128 with 1 subject/);
+    // With every session load-and-release, the decode phase holds the decoder, its run and the latents.
+    const need = fileBytes('vae_decoder.onnx') + DECODER_PEAK + LATENTS;
+    expect(p.peakBytes).toBe(need);
+    expect(p.message.startsWith(`needs ${formatSize(need, 'up')} of GPU memory, your budget is 40 MiB: test-pack cannot run at 128 x 128 with 1 subject`)).toBe(true);
   });
 
   it('full mode runs the references as tokens: 144 queries and keys', () => {

@@ -262,6 +262,10 @@ export function planMemory(arch: ModelArch, req: PlanRequest): MemoryPlan {
   const warnings: string[] = [];
   for (const r of runs) {
     if (!r.run.attentionWithinLimit) warnings.push(`${r.role}: one query's attention scores alone exceed the attention limit`);
+    const largestWeight = graphOf(arch, r.role)!.largestWeightTensorBytes ?? 0;
+    if (req.maxBufferBytes !== undefined && largestWeight > req.maxBufferBytes) {
+      warnings.push(`${r.role}: its largest weight needs a ${formatSize(largestWeight, 'up')} buffer, above the adapter's largest (${formatSize(req.maxBufferBytes)})`);
+    }
     if (req.maxBufferBytes !== undefined && r.run.largestTensor.bytes > req.maxBufferBytes) {
       warnings.push(`${r.role}: ${r.run.largestTensor.name} needs a ${formatSize(r.run.largestTensor.bytes, 'up')} buffer, above the adapter's largest (${formatSize(req.maxBufferBytes)})`);
     }

@@ -3,6 +3,7 @@ import type { PackSummary } from '../../engine-client/engine';
 import { formatBytes } from '../../app/format';
 import { isLocalPackUrl, usePackManifest } from './pack-hooks';
 import { precisionSummary } from './pack-load';
+import { CachedPacks } from './CachedPacks';
 import { LoadPack } from './LoadPack';
 import './packs.css';
 
@@ -50,6 +51,24 @@ export function PackPanel({ pack }: { pack: PackSummary }) {
         <dd data-testid="pack.source">
           <Source url={pack.url} />
         </dd>
+        {pack.source && (
+          <>
+            <dt>Made</dt>
+            <dd data-testid="pack.made">
+              {pack.source.kind} from {pack.source.model} <span className="muted">({pack.source.tool})</span>
+            </dd>
+          </>
+        )}
+        {pack.licence && (
+          <>
+            <dt>Licence</dt>
+            <dd data-testid="pack.licence">{pack.licence}</dd>
+          </>
+        )}
+        <dt>Stored</dt>
+        <dd data-testid="pack.storage">
+          {pack.storage === 'opfs' ? `in this browser (${formatBytes(pack.loadedBytes)} loaded)` : pack.storage === 'folder' ? 'read from the folder' : 'in memory only (not kept after a reload)'}
+        </dd>
       </dl>
       <details className="pack-graphs">
         <summary>{pack.graphs.length} graphs</summary>
@@ -78,6 +97,7 @@ export function PackPanel({ pack }: { pack: PackSummary }) {
           </tbody>
         </table>
       </details>
+      <CachedPacks loadedUrl={pack.url} />
       <h3 className="pack-subtitle">Load another pack</h3>
       <LoadPack />
     </section>

@@ -6,7 +6,7 @@
  * a second time.
  */
 import type { QueryClient } from '@tanstack/react-query';
-import { absolutePackUrl, getEngine, type BackendPreference, type PackGraphSummary, type PackSummary } from '../../engine-client/engine';
+import { getEngine, loadPackFilesInEngine, loadPackInEngine, type BackendPreference, type PackGraphSummary, type PackSummary } from '../../engine-client/engine';
 import { engineKeys } from '../../engine-client/queries';
 import { useStudioStore } from '../../state/studio-store';
 import { isLocalPackUrl, LOCAL_PACK_SCHEME, manifestKey, parseManifestText } from './pack-hooks';
@@ -23,10 +23,10 @@ let localCount = 0;
 
 /** Loads (or reloads) a pack into the engine; for local packs, the files picked when it was first loaded. */
 function loadInEngine(url: string): Promise<PackSummary> {
-  if (!isLocalPackUrl(url)) return getEngine().loadPack(absolutePackUrl(url));
+  if (!isLocalPackUrl(url)) return loadPackInEngine(url);
   const files = localFiles.get(url);
   if (!files) return Promise.reject(new Error(`the files of ${url} are no longer available: pick the folder again`));
-  return getEngine().loadPackFiles(files);
+  return loadPackFilesInEngine(files);
 }
 
 function switchTo(client: QueryClient, backend: BackendPreference, url: string, summary: PackSummary): void {
@@ -62,7 +62,7 @@ export async function loadPackFromUrl(client: QueryClient, backend: BackendPrefe
   const url = normalizePackUrl(text);
   if (!url) throw new Error('type the URL of a pack folder (the folder that holds manifest.json)');
   const previous = useStudioStore.getState().packUrl;
-  const summary = await guarded(previous, () => getEngine().loadPack(absolutePackUrl(url)));
+  const summary = await guarded(previous, () => loadPackInEngine(url));
   switchTo(client, backend, url, summary);
   return summary;
 }
@@ -78,7 +78,7 @@ export async function loadPackFromFolder(client: QueryClient, backend: BackendPr
   const url = `${LOCAL_PACK_SCHEME}${folderName(files)}#${++localCount}`;
   localFiles.set(url, files);
   try {
-    const summary = await guarded(previous, () => getEngine().loadPackFiles(files));
+    const summary = await guarded(previous, () => loadPackFilesInEngine(files));
     // The engine validated the manifest; parse it here too for what the summary lacks (sizes, layers).
     const manifestFile = files.find((f) => /^([^/]+\/)?manifest\.json$/.test(f.path));
     if (manifestFile) client.setQueryData(manifestKey(url), await parseManifestText(await manifestFile.blob.text()));
