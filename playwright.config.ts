@@ -47,6 +47,8 @@ export default defineConfig<StudioOptions>({
     },
     {
       name: 'wasm',
+      // The pack cache (OPFS, streaming, resume) is the same code on both backends: it runs on WebGPU only.
+      testIgnore: ['**/pack-cache.spec.ts'],
       use: {
         backend: 'wasm',
         // No --enable-unsafe-webgpu and the feature switched off: Chromium 156 still defines navigator.gpu

@@ -44,6 +44,9 @@ export interface FileProgress {
   phase: 'verify' | 'download';
 }
 
+/** The browser refused a write: this site's storage quota is reached (a DOMException, or Chrome's QuotaExceededError class). */
+export const isQuotaError = (e: unknown): boolean => e instanceof Error && e.name === 'QuotaExceededError';
+
 /** A static server's single-page fallback answers unknown paths with index.html: that is a missing file, not data. */
 export function isHtmlFallback(res: Response): boolean {
   return (res.headers.get('content-type') ?? '').startsWith('text/html');
@@ -90,7 +93,13 @@ export async function ensureCached(
     hasher.load(resume.hashState);
     at = resume.bytes;
   }
-  const writer = await store.openPartial(ref.sha256, at);
+  let writer: Awaited<ReturnType<BlobStore['openPartial']>>;
+  try {
+    writer = await store.openPartial(ref.sha256, at);
+  } catch (e) {
+    if (isQuotaError(e)) throw new PackLoadError('quota', `the browser's storage is full: ${ref.file} could not be stored`, { cause: e });
+    throw e;
+  }
   let finished = false;
   try {
     onProgress?.({ file: ref.file, bytes: at, phase: 'download' });
@@ -127,6 +136,7 @@ export async function ensureCached(
       } catch (e) {
         if (signal?.aborted) throw new PackLoadError('cancelled', 'the download was cancelled', { cause: e });
         if (e instanceof PackLoadError) throw e;
+        if (isQuotaError(e)) throw new PackLoadError('quota', `the browser's storage is full: ${ref.file} stopped at ${at} of ${ref.bytes} bytes`, { cause: e });
         throw new PackLoadError('network', `the download of ${url} stopped at ${at} of ${ref.bytes} bytes: ${(e as Error).message}`, { cause: e });
       } finally {
         reader.releaseLock();
@@ -143,6 +153,13 @@ export async function ensureCached(
     }
     await writer.commit();
     finished = true;
+  } catch (e) {
+    if (e instanceof PackLoadError && e.code === 'quota') {
+      // Give the space back: a partial file nobody can finish helps no one.
+      await writer.discard().catch(() => undefined);
+      finished = true;
+    }
+    throw e;
   } finally {
     if (!finished) {
       // Keep what was checkpointed for the next attempt (a reload, a retry).

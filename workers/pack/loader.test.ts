@@ -151,6 +151,29 @@ describe('loadPack (the built-in test pack, served from disk)', () => {
     expect(fetchFn.requested).toEqual([`${TEST_PACK_URL}/manifest.json`]);
   });
 
+  it('says what fit when the browser refuses a write (a quota it does not report), and keeps no half pack', async () => {
+    const store = new MemoryBlobStore();
+    let written = 0;
+    const open = store.openPartial.bind(store);
+    store.openPartial = async (sha, from) => {
+      const w = await open(sha, from);
+      return {
+        ...w,
+        write: async (chunk) => {
+          if (written + chunk.byteLength > 300_000) throw new DOMException('The operation failed because it would cause the application to exceed its storage quota.', 'QuotaExceededError');
+          written += chunk.byteLength;
+          await w.write(chunk);
+        },
+      };
+    };
+    const err = await errorOf(loadPack(TEST_PACK_URL, { fetch: diskFetch(), store, storageEstimate: async () => ({ quota: 1e12, usage: 0 }) }));
+    expect((err as PackLoadError).code).toBe('quota');
+    const need = (await chosenFiles()).reduce((n, f) => n + f.bytes, 0);
+    expect((err as Error).message).toContain(`it needs ${formatBytes(need)} more, and the browser refused to store more after`);
+    expect(await store.list()).toEqual([]);
+    expect(await listCachedPacks(store)).toEqual([]);
+  });
+
   it('counts only what is missing against the storage: a cached pack loads with no free space', async () => {
     const store = new MemoryBlobStore();
     await loadPack(TEST_PACK_URL, { fetch: diskFetch(), store });

@@ -5,7 +5,7 @@
  * memory plan, free storage), then stream just those files into the cache,
  * each verified by sha256. A pack picked from a folder is read in place.
  */
-import { ensureCached, isHtmlFallback, PackLoadError, verifiedFromCache, type FetchLike } from './download';
+import { ensureCached, isHtmlFallback, isQuotaError, PackLoadError, verifiedFromCache, type FetchLike } from './download';
 import {
   graphBytes,
   graphFiles,
@@ -21,6 +21,7 @@ import {
   type Precision,
 } from './manifest';
 import { formatBytes } from './bytes';
+import { packCapabilities, type PackCapabilities } from './capabilities';
 import type { BlobStore, PackRecord } from './store/blob-store';
 import { MemoryBlobStore } from './store/blob-store';
 import { sha256OfBlob } from './store/hash';
@@ -54,6 +55,8 @@ export interface PackSummary {
   storage: 'opfs' | 'memory' | 'folder';
   source: PackManifest['source'] | null;
   licence: string | null;
+  /** What the pack can do (sizes, limits, defaults, reference modes): what the UI sets its limits by. */
+  capabilities: PackCapabilities;
 }
 
 /** Where a loaded pack's file bytes come from (the cache, or the picked folder). */
@@ -131,6 +134,7 @@ export function summarizePack(url: string, m: PackManifest, graphs: Map<GraphRol
     storage,
     source: m.source ?? null,
     licence: m.licence?.name ?? null,
+    capabilities: packCapabilities(m),
   };
 }
 
@@ -165,28 +169,28 @@ async function missingBytes(store: BlobStore, refs: PackFileRef[]): Promise<numb
   return missing;
 }
 
-async function checkStorage(store: BlobStore, refs: PackFileRef[], estimate: LoadOptions['storageEstimate']): Promise<void> {
+/** The words for a pack that does not fit the storage: what it needs and what is free. */
+const notEnoughStorage = (missing: number, free: string) =>
+  `not enough storage for this pack: it needs ${formatBytes(missing)} more, and ${free}. Delete a cached pack or free disk space; nothing was changed.`;
+
+async function checkStorage(store: BlobStore, refs: PackFileRef[], estimate: LoadOptions['storageEstimate']): Promise<number> {
   const missing = await missingBytes(store, refs);
-  if (missing === 0 || !estimate) return;
+  if (missing === 0 || !estimate) return missing;
   const e = await estimate().catch(() => undefined);
-  if (!e) return;
+  if (!e) return missing;
   const free = Math.max(0, e.quota - e.usage);
   if (missing > free) {
-    throw new PackLoadError(
-      'quota',
-      `not enough storage for this pack: it needs ${formatBytes(missing)} more, and this site has ${formatBytes(free)} free (quota ${formatBytes(e.quota)}, ${formatBytes(e.usage)} used). Delete a cached pack or free disk space; nothing was changed.`,
-    );
+    throw new PackLoadError('quota', notEnoughStorage(missing, `this site has ${formatBytes(free)} free (quota ${formatBytes(e.quota)}, ${formatBytes(e.usage)} used)`));
   }
+  return missing;
 }
-
-const isQuotaError = (e: unknown) => e instanceof DOMException && e.name === 'QuotaExceededError';
 
 /** Aggregates per-file progress into one stream with the rate of network bytes and time left. */
 function progressTracker(totalBytes: number, onProgress: LoadOptions['onProgress']) {
   const perFile = new Map<string, number>();
   const started = Date.now();
   let networkBytes = 0;
-  return (p: { file: string; bytes: number; phase: 'verify' | 'download' }) => {
+  const update = (p: { file: string; bytes: number; phase: 'verify' | 'download' }) => {
     const before = perFile.get(p.file) ?? 0;
     // A file that fails verification starts again from 0: its bytes count once.
     const delta = p.bytes - before;
@@ -205,6 +209,20 @@ function progressTracker(totalBytes: number, onProgress: LoadOptions['onProgress
       etaSeconds: rate ? Math.max(0, (totalBytes - doneBytes) / rate) : null,
     });
   };
+  return Object.assign(update, { networkBytes: () => networkBytes });
+}
+
+async function dropUnreferenced(store: BlobStore, refs: PackFileRef[]): Promise<void> {
+  const used = new Set((await store.records()).flatMap((r) => r.files.map((f) => f.sha256)));
+  for (const r of refs) if (!used.has(r.sha256)) await store.delete(r.sha256);
+}
+
+/** Records (or updates) the cached pack: its manifest and the files now stored for it. */
+async function recordPack(store: BlobStore, url: string, manifest: PackManifest, text: string, refs: PackFileRef[]): Promise<void> {
+  const previous = (await store.records()).find((r) => r.url === url);
+  const files = new Map((previous?.manifestText === text ? previous.files : []).map((f) => [f.file, f]));
+  for (const r of refs) files.set(r.file, { file: r.file, sha256: r.sha256, bytes: r.bytes });
+  await store.putRecord({ url, name: manifest.name, version: manifest.version, manifestText: text, files: [...files.values()], cachedAt: Date.now() });
 }
 
 /** Fetches and verifies the pack at `url` into the cache (only the chosen graphs). */
@@ -218,7 +236,7 @@ export async function loadPack(packUrl: string, opts: LoadOptions = {}): Promise
   const graphs = await (opts.choose ?? portableGraphs)(manifest);
   await opts.check?.(manifest, graphs);
   const refs = filesFor(manifest, graphs);
-  await checkStorage(store, refs, opts.storageEstimate);
+  const missing = await checkStorage(store, refs, opts.storageEstimate);
 
   const track = progressTracker(
     refs.reduce((n, r) => n + r.bytes, 0),
@@ -230,17 +248,17 @@ export async function loadPack(packUrl: string, opts: LoadOptions = {}): Promise
       opts.signal?.throwIfAborted();
       blobs.set(ref.file, await ensureCached(store, fetchFn, `${url}/${ref.file}`, ref, { signal: opts.signal, onProgress: track }));
     }
+    await recordPack(store, url, manifest, text, refs);
   } catch (e) {
     if (opts.signal?.aborted) throw new PackLoadError('cancelled', 'loading the pack was cancelled; what was downloaded is kept for next time', { cause: e });
-    if (isQuotaError(e) || isQuotaError((e as Error).cause)) {
-      throw new PackLoadError('quota', `the browser's storage is full: the pack could not be stored (${(e as Error).message}). Delete a cached pack or free disk space.`, { cause: e });
+    if ((e instanceof PackLoadError && e.code === 'quota') || isQuotaError(e)) {
+      // The estimate said it fits (browsers may report a quota they do not enforce): say what did fit,
+      // and give back what this load stored that no cached pack uses.
+      await dropUnreferenced(store, refs).catch(() => undefined);
+      throw new PackLoadError('quota', notEnoughStorage(missing, `the browser refused to store more after ${formatBytes(track.networkBytes())} (this site's storage quota is reached)`), { cause: e });
     }
     throw e;
   }
-  const previous = (await store.records()).find((r) => r.url === url);
-  const files = new Map((previous?.manifestText === text ? previous.files : []).map((f) => [f.file, f]));
-  for (const r of refs) files.set(r.file, { file: r.file, sha256: r.sha256, bytes: r.bytes });
-  await store.putRecord({ url, name: manifest.name, version: manifest.version, manifestText: text, files: [...files.values()], cachedAt: Date.now() });
   opts.onProgress?.({ kind: 'ready' });
   return { url, manifest, graphs, files: filesOf(blobs), summary: summarizePack(url, manifest, graphs, store.kind) };
 }

@@ -1,0 +1,46 @@
+/**
+ * What the loaded pack can do, as the UI needs it to set its limits: sizes,
+ * token and subject limits, recommended defaults, reference modes. Made once
+ * from the manifest in the worker and sent with the pack's summary, so the
+ * UI never parses the manifest a second time nor assumes a pack's numbers.
+ */
+import type { PackManifest } from './manifest';
+
+export type ReferenceMode = 'cached' | 'full';
+
+export interface PackCapabilities {
+  resolutions: { width: number; height: number }[];
+  defaultResolution: { width: number; height: number };
+  /** Text tokens the encoder reads, start and end markers included. */
+  maxTextTokens: number;
+  /** Subjects one image may use: the manifest's limit, and no more than the tokenizer has placeholders for. */
+  maxSubjects: number;
+  maxReferencesPerSubject: number;
+  /** Subject placeholder tokens the tokenizer has. */
+  placeholders: number;
+  /** Transformer layers (a subject's first layer is one of them). */
+  layers: number;
+  /** The pack's recommended settings. */
+  defaults: { steps: number; textGuidance: number; refGuidance: number };
+  /**
+   * Each reference mode, and whether it computes the model's own forward
+   * (exact) or a training-free approximation; null where the pack does not
+   * say (format 1 packs).
+   */
+  referenceModes: { mode: ReferenceMode; exact: boolean | null }[];
+}
+
+export function packCapabilities(m: PackManifest): PackCapabilities {
+  const modes: ReferenceMode[] = ['cached', 'full'];
+  return {
+    resolutions: m.resolutions.map((r) => ({ ...r })),
+    defaultResolution: { ...m.defaultResolution },
+    maxTextTokens: m.tokens.maxText,
+    maxSubjects: Math.min(m.tokens.maxSubjects, m.tokenizer.placeholders.length),
+    maxReferencesPerSubject: m.tokens.maxReferencesPerSubject,
+    placeholders: m.tokenizer.placeholders.length,
+    layers: m.transformer.layers,
+    defaults: { steps: m.guidance.steps, textGuidance: m.guidance.text, refGuidance: m.guidance.reference },
+    referenceModes: modes.map((mode) => ({ mode, exact: m.referenceModes ? m.referenceModes[mode] === 'exact' : null })),
+  };
+}
