@@ -31,6 +31,13 @@ export const GRAPH_ROLES = [
 ] as const;
 export type GraphRole = (typeof GRAPH_ROLES)[number];
 
+/**
+ * Roles whose graphs carry the same weights (the transformer's): onnxruntime-web
+ * cannot share initializers between sessions, so at most one session of a group
+ * is alive at a time and GPU memory holds those weights once.
+ */
+export const SHARED_WEIGHT_GROUPS: readonly (readonly GraphRole[])[] = [['dit_reference', 'dit_step', 'dit_step_full']];
+
 export const ATTENTION_KINDS = ['none', 'decomposed', 'mha'] as const;
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
@@ -378,6 +385,21 @@ export function packFiles(m: PackManifest): PackFileRef[] {
 /** The files one graph needs: its .onnx file and its external-data shards. */
 export function graphFiles(g: GraphSpec): PackFileRef[] {
   return [g, ...g.externalData].map(({ file, bytes, sha256 }) => ({ file, bytes, sha256 }));
+}
+
+/**
+ * The bytes of a set of graphs with each weight counted once: graphs of one
+ * SHARED_WEIGHT_GROUPS group hold the same weights, so only the largest counts.
+ */
+export function weightBytesOnce(graphs: readonly GraphSpec[]): number {
+  let total = 0;
+  const groupMax = new Map<number, number>();
+  for (const g of graphs) {
+    const group = SHARED_WEIGHT_GROUPS.findIndex((members) => members.includes(g.role));
+    if (group < 0) total += graphBytes(g);
+    else groupMax.set(group, Math.max(groupMax.get(group) ?? 0, graphBytes(g)));
+  }
+  return total + [...groupMax.values()].reduce((a, b) => a + b, 0);
 }
 
 /** Bytes of a graph's weights and structure: its .onnx file plus its shards. */

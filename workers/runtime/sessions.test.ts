@@ -50,6 +50,20 @@ describe('GraphSessions (test pack, WASM in Node)', () => {
     await expect(new GraphSessions(broken, 'wasm').get('text_encoder', spec.attention)).rejects.toThrow(`graph text_encoder/decomposed (${spec.file}) could not be loaded on wasm:`);
   });
 
+  it('keeps the transformer weights once: a reference-pass session is released before a step session loads', async () => {
+    const pack = await loadPack(TEST_PACK_URL, { fetch: diskFetch() });
+    const sessions = new GraphSessions(pack, 'wasm');
+    await sessions.get('dit_reference', 'decomposed');
+    await sessions.get('vae_decoder', 'none');
+    expect(sessions.created().sort()).toEqual(['dit_reference/decomposed', 'vae_decoder/none']);
+    await sessions.get('dit_step', 'decomposed');
+    expect(sessions.created().sort()).toEqual(['dit_step/decomposed', 'vae_decoder/none']);
+    await sessions.get('dit_step_full', 'decomposed');
+    expect(sessions.created().sort()).toEqual(['dit_step_full/decomposed', 'vae_decoder/none']);
+    expect(sessions.swaps).toBe(2);
+    await sessions.releaseAll();
+  });
+
   it('names the variants a pack has when asked for one it lacks', async () => {
     const pack = await loadPack(TEST_PACK_URL, { fetch: diskFetch() });
     const sessions = new GraphSessions(pack, 'wasm');

@@ -3,7 +3,7 @@
  * use. Callers serialise access (see SerialQueue).
  */
 import * as ort from 'onnxruntime-web';
-import type { AttentionKind, GraphRole, GraphSpec } from '../pack/manifest';
+import { SHARED_WEIGHT_GROUPS, type AttentionKind, type GraphRole, type GraphSpec } from '../pack/manifest';
 import type { LoadedPack } from '../pack/loader';
 import type { Backend } from './backend-types';
 
@@ -55,6 +55,7 @@ export class GraphSessions {
     const existing = this.sessions.get(key);
     if (existing) return existing;
     const spec = this.spec(role, attention);
+    await this.releaseSharers(role);
     let session: ort.InferenceSession;
     try {
       // The weights are handed over as Blobs (OPFS files or picked files): onnxruntime reads each once.
@@ -77,6 +78,26 @@ export class GraphSessions {
     }
     this.sessions.set(key, session);
     return session;
+  }
+
+  /** Releases the live sessions that hold the same weights as `role` (its weight group), so those weights are never resident twice. */
+  private async releaseSharers(role: GraphRole): Promise<void> {
+    const sharers = new Set(SHARED_WEIGHT_GROUPS.filter((g) => g.includes(role)).flat());
+    sharers.delete(role);
+    for (const [key, session] of [...this.sessions]) {
+      if (!sharers.has(key.split('/')[0] as GraphRole)) continue;
+      this.sessions.delete(key);
+      this.swaps++;
+      await session.release();
+    }
+  }
+
+  /** Sessions released to make room for another of their weight group (a measure of load/release churn). */
+  swaps = 0;
+
+  /** The graphs the pack load chose (one per role), whether or not their sessions exist. */
+  loadedGraphs(): GraphSpec[] {
+    return [...this.pack.graphs.values()];
   }
 
   /** The graphs whose sessions exist, for counting the weight bytes they hold. */

@@ -1,0 +1,53 @@
+/**
+ * GPU memory holds each weight once: after whole generations (cached mode with
+ * a reference pass, then full mode), the weights of the live sessions add up
+ * to at most the pack's weights counted once (within 5%), because the
+ * transformer's graphs are loaded and released in turn.
+ */
+import { describe, expect, it } from 'vitest';
+import { graphBytes, weightBytesOnce } from '../pack/manifest';
+import type { GenerateRequest } from './engine';
+import { nodeEngine, syntheticReference } from './testing/nodeEngine';
+
+const request = (over: Partial<GenerateRequest>): GenerateRequest => ({
+  prompt: '@mochi on a table',
+  negativePrompt: '',
+  subjects: [{ name: 'mochi', classWord: 'cat', placeholder: '<s1>', gamma: 1, references: [syntheticReference('residency', 128, 128, 5)] }],
+  width: 128,
+  height: 128,
+  steps: 2,
+  seed: 1,
+  textGuidance: 4,
+  refGuidance: 2,
+  dropRatio: 0,
+  dropSchedule: 'random',
+  refMode: 'cached',
+  previewEvery: 0,
+  ...over,
+});
+
+describe('weights resident once (test pack, WASM in Node)', () => {
+  it('live sessions hold at most the pack weights counted once, in cached and in full mode', async () => {
+    const { engine, sessions } = await nodeEngine();
+    const once = weightBytesOnce(sessions.loadedGraphs());
+    const live = () => sessions.createdSpecs().reduce((n, g) => n + graphBytes(g), 0);
+    const everyGraph = sessions.loadedGraphs().reduce((n, g) => n + graphBytes(g), 0);
+    // The check can fail: holding every graph at once is far more than the weights once.
+    expect(everyGraph).toBeGreaterThan(once * 1.05);
+
+    await engine.generate(request({}));
+    expect(sessions.created().some((k) => k.startsWith('dit_reference/'))).toBe(false);
+    expect(sessions.created().some((k) => k.startsWith('dit_step/'))).toBe(true);
+    expect(live()).toBeLessThanOrEqual(once * 1.05);
+
+    await engine.generate(request({ refMode: 'full', seed: 2 }));
+    expect(sessions.created().some((k) => k.startsWith('dit_step_full/'))).toBe(true);
+    expect(live()).toBeLessThanOrEqual(once * 1.05);
+    // A prompt edit in cached mode after the reference pass: only the step graph comes back.
+    const swapsBefore = sessions.swaps;
+    await engine.generate(request({ prompt: '@mochi under a tree' }));
+    await engine.generate(request({ prompt: '@mochi in the snow' }));
+    expect(sessions.swaps - swapsBefore).toBe(1);
+    await sessions.releaseAll();
+  });
+});
