@@ -1,8 +1,12 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
-export default defineConfig({
+// The test hooks on window (src/test-hooks.ts) are in every mode but production: the dev server and
+// `vite build --mode test` (npm run build, what the end-to-end tests serve) have them; `vite build`
+// (npm run build:release) leaves them out of the bundle entirely.
+export default defineConfig(({ mode }) => ({
   plugins: [react()],
+  define: { 'import.meta.env.VITE_TEST_HOOKS': JSON.stringify(mode !== 'production') },
   // The engine worker imports onnxruntime-web and code-splits: it must be an ES module worker.
   worker: { format: 'es' },
   optimizeDeps: {
@@ -15,4 +19,4 @@ export default defineConfig({
   server: { host: 'localhost', port: 5173 },
   preview: { host: 'localhost', port: 4173 },
   build: { target: 'es2022', chunkSizeWarningLimit: 1024 },
-});
+}));

@@ -36,6 +36,7 @@ test('generates with two subjects, cancels a run midway, then generates again', 
 
   const cancelled = await run(page, { prompt: '@mochi and @teddy in the snow', subjects: twoSubjects, steps: 30, seed: 8, cancelAtStep: 2 });
   expect(cancelled.error).toMatch(/cancelled/);
+  expect(cancelled.errorCode).toBe('cancelled');
   expect(cancelled.events.at(-1)?.kind).toBe('cancelled');
   const steps = cancelled.events.filter((e) => e.kind === 'step').length;
   expect(steps).toBeGreaterThanOrEqual(2);
@@ -58,6 +59,7 @@ test('a corrupt reference image fails with a clear message, and the engine keeps
   await studio.open();
   const broken = await run(page, { prompt: '@mochi asleep', subjects: [{ name: 'mochi', classWord: 'cat', imageSeeds: [1], corrupt: true }], steps: 2, seed: 1 });
   expect(broken.error).toMatch(/image 1 of @mochi could not be decoded as an image .*corrupt or not an image/);
+  expect(broken.errorCode).toBe('bad-input');
   expect(broken.events.at(-1)).toMatchObject({ kind: 'error' });
   const ok = await run(page, { prompt: '@mochi asleep', subjects: [{ name: 'mochi', classWord: 'cat', imageSeeds: [1] }], steps: 2, seed: 1 });
   expect(ok.error).toBeNull();

@@ -4,13 +4,13 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app/App';
 import './app/app.css';
 import { onEngineCrash } from './engine-client/engine';
-import { installTestHook } from './engine-client/test-hook';
 import { useStudioStore } from './state/studio-store';
 
 const { actions } = useStudioStore.getState();
 actions.applyUrlParams(window.location.search);
 onEngineCrash(actions.reportEngineCrash);
-installTestHook(window);
+// Test builds only: the hooks are in place before the studio renders; a release build has no trace of them.
+if (import.meta.env.VITE_TEST_HOOKS) (await import('./test-hooks')).installTestHooks(window);
 
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false } } });
 

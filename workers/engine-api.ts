@@ -6,6 +6,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { transfer } from 'comlink';
 import * as ort from 'onnxruntime-web';
+import { EngineError } from './errors';
 import type { GenerateInput, GenerateOutput, PromptReport, SubjectInput } from './generation-types';
 import { sha256 } from './pack/manifest';
 import { CancelledError, Engine, type SubjectSpec } from './pipeline/engine';
@@ -26,6 +27,7 @@ import {
   type PackLoadProgress,
   type PackSummary,
 } from './pack/loader';
+import { localPackUrl } from './pack/local-pack';
 import { deleteCachedPack, MemoryBlobStore, type BlobStore } from './pack/store/blob-store';
 import { OpfsBlobStore } from './pack/store/opfs-store';
 import { chooseBackend, type BackendChoice } from './runtime/backend';
@@ -130,7 +132,9 @@ export async function prepareSubject(
   decode: ReferenceDecoder = decodeReference,
 ): Promise<SubjectSpec> {
   const placeholder = m.tokenizer.placeholders[index];
-  if (!placeholder) throw new Error(`this pack supports at most ${m.tokenizer.placeholders.length} subjects`);
+  if (!placeholder) {
+    throw new EngineError('bad-input', `this pack supports at most ${m.tokenizer.placeholders.length} subjects`, { details: { maxSubjects: m.tokenizer.placeholders.length } });
+  }
   const grid = m.latent.downsample * m.transformer.patchSize;
   const references = [];
   for (const [i, img] of s.images.entries()) {
@@ -168,12 +172,17 @@ export function createEngineApi(deps: EngineApiDeps) {
     (store ??= deps.store ? Promise.resolve(deps.store) : OpfsBlobStore.open().then((s) => s ?? new MemoryBlobStore()));
 
   const requireLive = () => {
-    if (deviceLost) throw new Error(`GPU device lost (${deviceLost}): the engine must be restarted`);
+    if (deviceLost) throw new EngineError('device-lost', `GPU device lost (${deviceLost}): the engine must be restarted`, { details: { reason: deviceLost } });
   };
 
   const requireBackend = (): BackendChoice => {
-    if (!choice) throw new Error('the engine is not initialised: call init() first');
+    if (!choice) throw new EngineError('not-initialised', 'the engine is not initialised: call init() first');
     return choice;
+  };
+
+  const requirePack = (): NonNullable<typeof current> => {
+    if (!current) throw new EngineError('no-pack', 'no model pack is loaded');
+    return current;
   };
 
   const snapshot = (): EngineStatus => ({
@@ -315,7 +324,7 @@ export function createEngineApi(deps: EngineApiDeps) {
     async init(opts: { backend?: BackendPreference } = {}): Promise<EngineStatus> {
       const want = opts.backend ?? 'auto';
       if (requested !== null && requested !== want) {
-        throw new Error(`the engine was initialised with backend=${requested}; start a new worker to use backend=${want}`);
+        throw new EngineError('bad-input', `the engine was initialised with backend=${requested}; start a new worker to use backend=${want}`);
       }
       if (!choosing) {
         requested = want;
@@ -357,10 +366,10 @@ export function createEngineApi(deps: EngineApiDeps) {
     async loadPackFiles(files: { path: string; blob: Blob }[], onProgress?: (p: PackLoadProgress) => void): Promise<PackSummary> {
       const paths = files.map((f) => f.path.replace(/^\/+/, ''));
       const manifestPath = paths.find((p) => p === 'manifest.json' || /^[^/]+\/manifest\.json$/.test(p));
-      if (!manifestPath) throw new Error('the chosen folder has no manifest.json: pick the pack folder itself');
+      if (!manifestPath) throw new EngineError('pack-not-found', 'the chosen folder has no manifest.json: pick the pack folder itself');
       const prefix = manifestPath.slice(0, -'manifest.json'.length);
       const byName = new Map(files.map((f, i) => [paths[i]!.slice(prefix.length), f.blob]));
-      return switchTo((hooks) => loadPackFromBlobs(`local-pack:${prefix.replace(/\/$/, '') || 'folder'}`, byName, hooks), onProgress);
+      return switchTo((hooks) => loadPackFromBlobs(localPackUrl(prefix.replace(/\/$/, '')), byName, hooks), onProgress);
     },
 
     /** Stops a pack load in progress; the current pack stays. */
@@ -379,7 +388,7 @@ export function createEngineApi(deps: EngineApiDeps) {
 
     /** Deletes a cached pack (not the loaded one) and every file no other cached pack uses. Returns the bytes freed. */
     async deleteCachedPack(url: string): Promise<number> {
-      if (current?.pack.url === url) throw new Error('this pack is in use: switch to another pack before deleting it');
+      if (current?.pack.url === url) throw new EngineError('bad-input', 'this pack is in use: switch to another pack before deleting it');
       return deleteCachedPack(await packStore(), url);
     },
 
@@ -396,8 +405,7 @@ export function createEngineApi(deps: EngineApiDeps) {
     async generate(input: GenerateInput, onProgress: (p: GenerateProgress) => void = () => {}): Promise<GenerateOutput> {
       requireBackend();
       requireLive();
-      const loaded = current;
-      if (!loaded) throw new Error('no model pack is loaded');
+      const loaded = requirePack();
       running?.abort();
       const ctrl = new AbortController();
       running = ctrl;
@@ -412,8 +420,9 @@ export function createEngineApi(deps: EngineApiDeps) {
       // The engine ends the progress stream itself once it runs; before that (decoding, validation) this does.
       let engineStarted = false;
       try {
-        if (input.subjects.length > loaded.pack.manifest.tokens.maxSubjects) {
-          throw new Error(`at most ${loaded.pack.manifest.tokens.maxSubjects} subjects per image, got ${input.subjects.length}`);
+        const { maxSubjects } = loaded.pack.manifest.tokens;
+        if (input.subjects.length > maxSubjects) {
+          throw new EngineError('bad-input', `at most ${maxSubjects} subjects per image, got ${input.subjects.length}`, { details: { maxSubjects, got: input.subjects.length } });
         }
         report({ kind: 'loading', what: 'reference images' });
         const subjects = [];
@@ -447,8 +456,7 @@ export function createEngineApi(deps: EngineApiDeps) {
     async encodeSubject(subject: SubjectInput, width: number, height: number): Promise<{ referenceTokens: number }> {
       requireBackend();
       requireLive();
-      const loaded = current;
-      if (!loaded) throw new Error('no model pack is loaded');
+      const loaded = requirePack();
       const spec = await subjectSpec(subject, 0, width, height);
       return { referenceTokens: await loaded.engine.encodeSubject(spec, width, height) };
     },
@@ -460,8 +468,7 @@ export function createEngineApi(deps: EngineApiDeps) {
      */
     async attentionPlan(input: GenerateInput): Promise<AttentionPlanView> {
       requireBackend();
-      const loaded = current;
-      if (!loaded) throw new Error('no model pack is loaded');
+      const loaded = requirePack();
       const subjects: SubjectSpec[] = [];
       for (const [i, s] of input.subjects.entries()) subjects.push(await subjectSpec(s, i, input.width, input.height));
       const { plan, textTokens, imageTokens } = await queue.run(() => loaded.engine.attentionPlanPreview({ ...input, subjects }));
@@ -487,8 +494,7 @@ export function createEngineApi(deps: EngineApiDeps) {
 
     /** Token use of a prompt with the pack's tokenizer, for the prompt editor. */
     async promptReport(prompt: string, subjects: { name: string; classWord: string }[]): Promise<PromptReport> {
-      const loaded = current;
-      if (!loaded) throw new Error('no model pack is loaded');
+      const loaded = requirePack();
       const m = loaded.pack.manifest;
       const withPlaceholders = subjects.slice(0, m.tokenizer.placeholders.length).map((s, i) => ({ ...s, placeholder: m.tokenizer.placeholders[i]! }));
       const c = compilePrompt(loaded.tokenizer, m, prompt, withPlaceholders);
@@ -504,14 +510,13 @@ export function createEngineApi(deps: EngineApiDeps) {
     /** Runs one graph of the loaded pack (a debug and test entry point). Outputs are transferred, not copied. */
     async runGraph(role: GraphRole, attention: AttentionKind, feeds: Record<string, PlainTensor>): Promise<Record<string, PlainTensor>> {
       requireBackend();
-      const loaded = current;
-      if (!loaded) throw new Error('no model pack is loaded');
+      const loaded = requirePack();
       const spec = loaded.sessions.spec(role, attention);
       const missing = spec.inputs.filter((t) => !(t.name in feeds)).map((t) => t.name);
       const unknown = Object.keys(feeds).filter((n) => !spec.inputs.some((t) => t.name === n));
       if (missing.length || unknown.length) {
         const problems = [missing.length ? `missing inputs ${missing.join(', ')}` : '', unknown.length ? `unknown inputs ${unknown.join(', ')}` : ''];
-        throw new Error(`graph ${role}/${attention}: ${problems.filter(Boolean).join('; ')}`);
+        throw new EngineError('bad-input', `graph ${role}/${attention}: ${problems.filter(Boolean).join('; ')}`, { details: { missing, unknown } });
       }
       const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, toOrtTensor(name, t)]));
       const outputs = await queue.run(async () => {

@@ -4,8 +4,11 @@
  */
 import { expose } from 'comlink';
 import { createEngineApi } from './engine-api';
+import { registerErrorTransfer } from './errors';
 import { configureOrt } from './runtime/ort-env';
 
+// Thrown errors reach the page with their code and details (see errors.ts; the page registers the same handler).
+registerErrorTransfer();
 const api = createEngineApi({ configureRuntime: configureOrt });
 
 export type EngineApi = typeof api;

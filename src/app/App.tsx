@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { useEngineInit, usePack } from '../engine-client/queries';
 import { GalleryPanel } from '../features/gallery/GalleryPanel';
 import { GeneratePanel } from '../features/generate/GeneratePanel';
@@ -8,6 +9,7 @@ import { PromptEditor } from '../features/prompt/PromptEditor';
 import { SettingsPanel } from '../features/settings/SettingsPanel';
 import { SubjectsPanel } from '../features/subjects/SubjectsPanel';
 import { useStudioStore } from '../state/studio-store';
+import { useSubjectsStore } from '../state/subjects-store';
 import { StatusBar } from './StatusBar';
 
 /**
@@ -22,6 +24,12 @@ export function App() {
   const engineCrash = useStudioStore((s) => s.engineCrash);
   const engine = useEngineInit(backend);
   const pack = usePack(backend, packUrl, engine.isSuccess);
+  const caps = pack.data?.capabilities;
+
+  // The subjects panel holds as many subjects and photos as the loaded pack takes.
+  useEffect(() => {
+    if (caps) useSubjectsStore.getState().actions.setLimits({ maxSubjects: caps.maxSubjects, maxImagesPerSubject: caps.maxReferencesPerSubject });
+  }, [caps]);
 
   return (
     <div className="studio">

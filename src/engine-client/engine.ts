@@ -3,23 +3,29 @@
  * first use; its API type comes from the worker's own `api` object.
  *
  * A worker that dies never answers the comlink calls still waiting on it, so
- * every call is raced against the worker's end: a crash (its `error` event)
- * or terminateEngine() rejects them all with EngineCrashedError instead of
- * leaving the UI waiting forever.
+ * every call is raced against the worker's end (app/worker-client.ts): a crash
+ * (its `error` event) or terminateEngine() rejects them all with
+ * EngineCrashedError instead of leaving the UI waiting forever. Every other
+ * failure is an EngineError with a code (workers/errors.ts).
  */
-import { proxy, wrap, type Remote } from 'comlink';
+import { proxy, type Remote } from 'comlink';
+import { connectWorker, type WorkerClient } from '../app/worker-client';
 import type { GenerateInput, GenerateOutput, GenerateProgress } from '../../workers/generation-types';
 import type { EngineApi, EngineStatus } from '../../workers/engine.worker';
 import type { PackLoadProgress, PackSummary } from '../../workers/pack/loader';
+import { isLocalPackUrl } from '../../workers/pack/local-pack';
 import type { BackendPreference } from '../../workers/runtime/backend-types';
 import { usePackProgressStore } from '../state/pack-progress-store';
 
 export type { EngineApi, EngineStatus } from '../../workers/engine.worker';
 export type { PackSummary, PackGraphSummary, PackLoadProgress } from '../../workers/pack/loader';
+export type { PackCapabilities, ReferenceMode } from '../../workers/pack/capabilities';
 export type { CachedPack } from '../../workers/engine-api';
 export type { AdapterSummary, Backend, BackendPreference } from '../../workers/runtime/backend-types';
 export type { PlainTensor } from '../../workers/runtime/dtypes';
 export type * from '../../workers/generation-types';
+export { EngineError, errorCode, type EngineErrorCode, type EngineErrorDetails } from '../../workers/errors';
+export { isLocalPackUrl, localPackUrl } from '../../workers/pack/local-pack';
 
 type CrashListener = (message: string) => void;
 
@@ -31,47 +37,19 @@ export class EngineCrashedError extends Error {
   }
 }
 
-interface RunningWorker {
-  worker: Worker;
-  remote: Remote<EngineApi>;
-  /** Rejects (never resolves) once this worker is gone. */
-  gone: Promise<never>;
-  end(reason: string): void;
-}
-
-let engine: RunningWorker | null = null;
+let engine: WorkerClient<EngineApi> | null = null;
 const crashListeners = new Set<CrashListener>();
 
-/** Wraps the comlink remote so that each method call also rejects when the worker ends. */
-function guarded(remote: Remote<EngineApi>, gone: Promise<never>): Remote<EngineApi> {
-  return new Proxy(remote, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      // `then` must stay undefined (the remote is not a promise); symbols are comlink's own handles.
-      if (typeof prop !== 'string' || prop === 'then' || typeof value !== 'function') return value;
-      return (...args: unknown[]) => Promise.race([(value as (...a: unknown[]) => Promise<unknown>)(...args), gone]);
-    },
-  });
-}
-
-function startWorker(): RunningWorker {
+function startWorker(): WorkerClient<EngineApi> {
   const worker = new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
-  let end: (reason: string) => void = () => {};
-  const gone = new Promise<never>((_, reject) => {
-    end = (reason) => reject(new EngineCrashedError(reason));
-  });
-  // Nobody may be waiting on it when the worker ends: that must not count as an unhandled rejection.
-  gone.catch(() => undefined);
-  const running: RunningWorker = { worker, remote: guarded(wrap<EngineApi>(worker), gone), gone, end };
-  // A worker that fails to load or throws at top level never answers comlink calls: say so instead of hanging.
-  worker.addEventListener('error', (event) => {
-    // Handled here (reported, and the studio restarts the engine): not an uncaught error of the page.
-    event.preventDefault();
-    const message = `the engine worker failed: ${event.message || 'it could not be loaded'}`;
-    running.end(message);
-    if (engine !== running) return;
-    for (const listener of crashListeners) listener(message);
-  });
+  const running = connectWorker<EngineApi>(
+    worker,
+    (message) => new EngineCrashedError(`the engine worker failed: ${message || 'it could not be loaded'}`),
+    (error) => {
+      if (engine !== running) return;
+      for (const listener of crashListeners) listener(error.message);
+    },
+  );
   return running;
 }
 
@@ -85,7 +63,7 @@ export function terminateEngine(reason = 'the engine was stopped'): void {
   const old = engine;
   engine = null;
   old?.worker.terminate();
-  old?.end(reason);
+  old?.end(new EngineCrashedError(reason));
 }
 
 export function onEngineCrash(listener: CrashListener): () => void {
@@ -133,9 +111,6 @@ export function loadPackFilesInEngine(files: { path: string; blob: Blob }[]): Pr
   return withPackProgress('a folder on this computer', (onProgress) => getEngine().loadPackFiles(files, onProgress));
 }
 
-/** Packs loaded from a picked folder have no URL to fetch them from again (see features/models). */
-const isLocalPack = (url: string) => url.startsWith('local-pack:');
-
 /**
  * Replaces the engine worker with a fresh one on the same backend and pack:
  * what a crash or a lost GPU device needs. Whatever still waits on the old
@@ -143,7 +118,7 @@ const isLocalPack = (url: string) => url.startsWith('local-pack:');
  */
 export async function restartEngine(backend: BackendPreference, packUrl: string): Promise<{ status: EngineStatus; pack: PackSummary }> {
   terminateEngine('the engine was restarted');
-  if (isLocalPack(packUrl)) throw new Error('the pack was loaded from a folder on this computer: pick that folder again in the pack panel');
+  if (isLocalPackUrl(packUrl)) throw new Error('the pack was loaded from a folder on this computer: pick that folder again in the pack panel');
   const status = await getEngine().init({ backend });
   const pack = await loadPackInEngine(packUrl);
   return { status: await getEngine().status().catch(() => status), pack };

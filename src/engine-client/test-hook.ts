@@ -1,7 +1,8 @@
 /**
  * A typed hook on `window` for end-to-end tests and the console: runs engine
  * calls with JSON-friendly tensors (plain number arrays), since typed arrays
- * do not survive Playwright's page.evaluate serialisation.
+ * do not survive Playwright's page.evaluate serialisation. Only test builds
+ * (and the dev server) load it: see src/test-hooks.ts.
  */
 import type { AttentionKind, DType, GraphRole } from '../../workers/pack/manifest';
 import { numbersOf, typedArrayFrom } from '../../workers/runtime/dtypes';
@@ -9,10 +10,10 @@ import { DEFAULT_FREQUENCY, DEFAULT_MASK_SETTINGS } from '../../workers/generati
 import { useGalleryStore } from '../state/gallery-store';
 import { useGenerationStore } from '../state/generation-store';
 import { usePromptStore } from '../state/prompt-store';
-import { useSettingsStore } from '../state/settings-store';
+import { DEFAULT_SETTINGS, useSettingsStore } from '../state/settings-store';
 import { getBlob } from '../state/storage';
 import { useSubjectsStore } from '../state/subjects-store';
-import { cancelGeneration, generate, getEngine, type EngineStatus, type GenerateInput, type GenerateProgress, type PlainTensor } from './engine';
+import { cancelGeneration, errorCode, generate, getEngine, type EngineErrorCode, type EngineStatus, type GenerateInput, type GenerateProgress, type PlainTensor } from './engine';
 
 export interface JsonTensor {
   dtype: DType;
@@ -35,6 +36,8 @@ export interface TestGenerateResult {
   /** Progress events without preview pixels. */
   events: ({ kind: string } & Record<string, unknown>)[];
   error: string | null;
+  /** The engine's code for the error (as it crossed the worker boundary). */
+  errorCode: EngineErrorCode | null;
   width: number;
   height: number;
   /** Mean and standard deviation of the RGB bytes (0 when there is no image). */
@@ -112,16 +115,18 @@ export const testHook: StudioTestHook = {
         stepWindow: [0, 1] as [number, number],
       })),
     );
+    // The loaded pack's default size and guidance (the studio's defaults while none is loaded: the engine then refuses).
+    const caps = (await getEngine().status()).pack?.capabilities;
     const input: GenerateInput = {
       prompt: req.prompt,
       negativePrompt: '',
       subjects,
-      width: 128,
-      height: 128,
+      width: caps?.defaultResolution.width ?? DEFAULT_SETTINGS.width,
+      height: caps?.defaultResolution.height ?? DEFAULT_SETTINGS.height,
       steps: req.steps,
       seed: req.seed,
-      textGuidance: 4,
-      refGuidance: 2,
+      textGuidance: caps?.defaults.textGuidance ?? DEFAULT_SETTINGS.textGuidance,
+      refGuidance: caps?.defaults.refGuidance ?? DEFAULT_SETTINGS.refGuidance,
       dropRatio: 0,
       dropSchedule: 'random',
       refMode: req.refMode ?? 'cached',
@@ -149,10 +154,10 @@ export const testHook: StudioTestHook = {
         n++;
       });
       const mean = sum / n;
-      return { events, error: null, width: out.width, height: out.height, mean, std: Math.sqrt(sq / n - mean * mean), stepMs: out.timings.stepMs };
+      return { events, error: null, errorCode: null, width: out.width, height: out.height, mean, std: Math.sqrt(sq / n - mean * mean), stepMs: out.timings.stepMs };
     } catch (e) {
       await settled();
-      return { events, error: (e as Error).message, width: 0, height: 0, mean: 0, std: 0, stepMs: [] };
+      return { events, error: (e as Error).message, errorCode: errorCode(e), width: 0, height: 0, mean: 0, std: 0, stepMs: [] };
     }
   },
   async runGraph(role, attention, feeds) {

@@ -1,6 +1,6 @@
 /**
- * Subjects: each a name (@name in the prompt), a class word, 1 to 4 reference
- * photos with painted masks, a strength and its own mask settings. Every
+ * Subjects: each a name (@name in the prompt), a class word, reference
+ * photos (as many as the loaded pack takes) with painted masks, a strength and its own mask settings. Every
  * change goes through `actions`; photos and masks live in the blob store
  * (storage.ts) and are referred to here by id.
  */
@@ -10,8 +10,14 @@ import { DEFAULT_FREQUENCY, DEFAULT_MASK_SETTINGS, type BackgroundFill, type Fre
 import { isValidSubjectName } from '../../workers/pipeline/text/prompt';
 import { idbPersistStorage, PERSISTED } from './storage';
 
-export const MAX_IMAGES_PER_SUBJECT = 4;
-export const MAX_SUBJECTS = 4;
+/** How many subjects, and photos per subject, the studio holds: the loaded pack's limits. */
+export interface SubjectLimits {
+  maxSubjects: number;
+  maxImagesPerSubject: number;
+}
+
+/** The limits until a pack is loaded (the built-in test pack's). */
+export const DEFAULT_SUBJECT_LIMITS: Readonly<SubjectLimits> = Object.freeze({ maxSubjects: 4, maxImagesPerSubject: 4 });
 
 export interface MaskRef {
   /** Blob id of the raw mask bytes (one byte per pixel, 0..255). */
@@ -55,6 +61,8 @@ export interface SubjectsState {
   trash: Trashed[];
   /** The subject and image being edited (mask painter). */
   selection: { subjectId: string; imageId: string | null } | null;
+  /** The loaded pack's limits (not persisted: they come with the pack). */
+  limits: SubjectLimits;
   actions: {
     addSubject(init?: Partial<Pick<Subject, 'name' | 'classWord'>>): Subject;
     rename(id: string, name: string): NameProblem;
@@ -71,6 +79,8 @@ export interface SubjectsState {
     select(subjectId: string | null, imageId?: string | null): void;
     /** Replaces every subject (reuse of a gallery entry's request). */
     replaceAll(subjects: Subject[]): void;
+    /** Sets the limits of the pack now loaded; subjects and photos already there stay. */
+    setLimits(limits: SubjectLimits): void;
   };
 }
 
@@ -103,6 +113,7 @@ export const useSubjectsStore = create<SubjectsState>()(
       subjects: [],
       trash: [],
       selection: null,
+      limits: DEFAULT_SUBJECT_LIMITS,
       actions: {
         addSubject(init = {}) {
           const subjects = get().subjects;
@@ -171,7 +182,7 @@ export const useSubjectsStore = create<SubjectsState>()(
             subjects: get().subjects.map((s) => {
               if (s.id !== id) return s;
               const fresh = images.filter((img) => !s.images.some((x) => x.id === img.id));
-              const room = MAX_IMAGES_PER_SUBJECT - s.images.length;
+              const room = get().limits.maxImagesPerSubject - s.images.length;
               rejected = Math.max(0, fresh.length - room);
               return { ...s, images: [...s.images, ...fresh.slice(0, Math.max(0, room))] };
             }),
@@ -191,6 +202,10 @@ export const useSubjectsStore = create<SubjectsState>()(
         },
         replaceAll(subjects) {
           set({ subjects, selection: null });
+        },
+        setLimits(limits) {
+          const old = get().limits;
+          if (old.maxSubjects !== limits.maxSubjects || old.maxImagesPerSubject !== limits.maxImagesPerSubject) set({ limits: { ...limits } });
         },
       },
     }),

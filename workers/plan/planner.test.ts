@@ -76,33 +76,38 @@ describe('planMemory on the test pack, by hand', () => {
     expect(row(plan, 'vae_decoder').peakActivationBytes).toBe(DECODER_PEAK);
   });
 
-  it('everything resident under 8 GiB; the peak is the decode phase', () => {
-    expect(plan.rows.every((r) => r.residency === 'resident')).toBe(true);
-    // Every session's weights + the decoder's run + the sampling loop's latents (still alive for the decoder).
-    expect(plan.peakBytes).toBe(usedWeights + DECODER_PEAK + LATENTS);
+  it('the transformer graphs load in turn (they share weights); the rest stays resident under 8 GiB', () => {
+    const reference = fileBytes('dit_reference.onnx');
+    const step = fileBytes('dit_step.onnx');
+    expect(plan.rows.map((r) => [r.role, r.residency])).toEqual([
+      ['text_encoder', 'resident'],
+      ['vae_encoder', 'resident'],
+      ['dit_reference', 'load-and-release'],
+      ['dit_step', 'load-and-release'],
+      ['vae_decoder', 'resident'],
+    ]);
+    const phase = (name: string) => plan.phases.find((p) => p.phase === name)!;
+    // Each phase holds the resident sessions, plus only the transformer graph it runs.
+    for (const p of plan.phases) expect(p.residentWeightsBytes).toBe(usedWeights - reference - step);
+    expect(phase('reference').loadedWeightsBytes).toBe(reference);
+    expect(phase('sampling').loadedWeightsBytes).toBe(step);
+    // Decode: the resident weights, the decoder's run and the sampling loop's latents (still alive for the decoder).
+    expect(phase('decode').totalBytes).toBe(usedWeights - reference - step + DECODER_PEAK + LATENTS);
+    expect(plan.peakBytes).toBe(Math.max(...plan.phases.map((p) => p.totalBytes)));
     expect(plan.fits).toBe(true);
-    expect(plan.message).toBe(`needs ${formatSize(usedWeights + DECODER_PEAK + LATENTS, 'up')} of GPU memory, your budget is 8 GiB`);
+    expect(plan.message).toBe(`needs ${formatSize(plan.peakBytes, 'up')} of GPU memory, your budget is 8 GiB`);
   });
 
   it('releases sessions in the stated order until it fits', () => {
-    const allResident = usedWeights + DECODER_PEAK + LATENTS;
     const text = fileBytes('text_encoder.onnx');
-    const reference = fileBytes('dit_reference.onnx');
-    // A budget one byte short of what releasing the text encoder alone gives: the reference pass goes too.
-    const tight = planMemory(testPack, request({ budgetBytes: allResident - text - 1 }));
-    expect(tight.rows.map((r) => [r.role, r.residency])).toEqual([
-      ['text_encoder', 'load-and-release'],
-      ['vae_encoder', 'resident'],
-      ['dit_reference', 'load-and-release'],
-      ['dit_step', 'resident'],
-      ['vae_decoder', 'resident'],
-    ]);
-    expect(tight.peakBytes).toBe(allResident - text - reference);
-    expect(tight.fits).toBe(true);
-    // The reference phase now loads the reference pass for itself, on top of what stays resident.
-    const refPhase = tight.phases.find((p) => p.phase === 'reference')!;
-    expect(refPhase.loadedWeightsBytes).toBe(reference);
-    expect(refPhase.residentWeightsBytes).toBe(usedWeights - text - reference);
+    // One byte short of the whole plan: the text encoder (first in the release order) goes.
+    const tight = planMemory(testPack, request({ budgetBytes: plan.peakBytes - 1 }));
+    expect(row(tight, 'text_encoder').residency).toBe('load-and-release');
+    expect(row(tight, 'vae_decoder').residency).toBe('resident');
+    const textPhase = tight.phases.find((p) => p.phase === 'text')!;
+    expect(textPhase.loadedWeightsBytes).toBe(text);
+    for (const p of tight.phases.filter((x) => x.phase !== 'text')) expect(p.loadedWeightsBytes).not.toBe(text);
+    expect(tight.peakBytes).toBeLessThan(plan.peakBytes);
   });
 
   it('a plan that cannot fit says so, naming what it needs and the budget', () => {

@@ -38,6 +38,7 @@ import {
   type DitRunShape,
   type RunActivation,
 } from './activations';
+import { SHARED_WEIGHT_GROUPS } from '../pack/manifest';
 import { graphOf, graphWeightBytes, type ModelArch, type PlanRole, type RefMode } from './architecture';
 import { DEFAULT_ATTENTION_LIMIT_BYTES, FP32, GIB, MIB } from './attention';
 
@@ -233,7 +234,10 @@ export function planMemory(arch: ModelArch, req: PlanRequest): MemoryPlan {
   }
   const caches = cachesOf(arch, req, s);
 
-  const residency = new Map<PlanRole, Residency>(runs.map((r) => [r.role, 'resident']));
+  // The engine never keeps two graphs of one weight group alive (the transformer's reference pass and
+  // step graph hold the same weights): where a run uses more than one, each is loaded in its phase.
+  const sharing = (role: PlanRole) => SHARED_WEIGHT_GROUPS.some((g) => g.includes(role) && runs.some((r) => r.role !== role && g.includes(r.role)));
+  const residency = new Map<PlanRole, Residency>(runs.map((r) => [r.role, sharing(r.role) ? 'load-and-release' : 'resident']));
   let phases = phasePeaks(runs, weights, residency, caches);
   for (const role of RELEASE_ORDER) {
     if (peakOf(phases) <= req.budgetBytes) break;

@@ -8,7 +8,7 @@ import type { GalleryRequest } from '../../state/gallery-store';
 import { usePromptStore } from '../../state/prompt-store';
 import { DEFAULT_SETTINGS, MAX_SEED, sanitizeSettings, useSettingsStore } from '../../state/settings-store';
 import { getBlob } from '../../state/storage';
-import { MAX_SUBJECTS, nameProblem, useSubjectsStore, type Subject, type SubjectImage } from '../../state/subjects-store';
+import { nameProblem, useSubjectsStore, type Subject, type SubjectImage } from '../../state/subjects-store';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -90,7 +90,7 @@ export async function reuseRequest(req: GalleryRequest): Promise<ReuseReport> {
   const names = new Set(restored.map((s) => s.name.toLowerCase()));
   const ids = new Set(restored.map((s) => s.id));
   const others = useSubjectsStore.getState().subjects.filter((s) => !names.has(s.name.toLowerCase()) && !ids.has(s.id));
-  useSubjectsStore.getState().actions.replaceAll([...restored, ...others].slice(0, Math.max(MAX_SUBJECTS, restored.length)));
+  useSubjectsStore.getState().actions.replaceAll([...restored, ...others].slice(0, Math.max(useSubjectsStore.getState().limits.maxSubjects, restored.length)));
   const prompt = usePromptStore.getState().actions;
   prompt.setPrompt(req.prompt);
   prompt.setNegativePrompt(req.negativePrompt);

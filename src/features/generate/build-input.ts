@@ -4,7 +4,7 @@
  * that deserve a clear sentence before any run starts.
  */
 import type { GenerateInput, SubjectInput } from '../../engine-client/engine';
-import { parseMentions } from '../../../workers/pipeline/text/prompt';
+import { findSubjectIndex, parseMentions } from '../../../workers/pipeline/text/prompt';
 import type { GalleryRequest } from '../../state/gallery-store';
 import type { StudioSettings } from '../../state/settings-store';
 import { getBlob } from '../../state/storage';
@@ -12,11 +12,6 @@ import type { Subject } from '../../state/subjects-store';
 
 /** One preview per step: the test pack's previews are tiny (latent size), and steps are what people wait on. */
 const PREVIEW_EVERY = 1;
-
-/** The subject a mention names: exact first, then ignoring case (as the prompt compiler looks them up). */
-function findSubject(name: string, subjects: readonly Subject[]): Subject | undefined {
-  return subjects.find((s) => s.name === name) ?? subjects.find((s) => s.name.toLowerCase() === name.toLowerCase());
-}
 
 export type Plan = { subjects: Subject[] } | { problem: string };
 
@@ -26,7 +21,7 @@ export function planRequest(prompt: string, subjects: readonly Subject[]): Plan 
   const used: Subject[] = [];
   const unknown: string[] = [];
   for (const m of parseMentions(prompt)) {
-    const s = findSubject(m.name, subjects);
+    const s = subjects[findSubjectIndex(m.name, subjects)];
     if (!s) unknown.push(`@${m.name}`);
     else if (!used.includes(s)) used.push(s);
   }

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { EngineCrashedError } from '../../engine-client/engine';
+import { EngineCrashedError, EngineError } from '../../engine-client/engine';
 import { useGenerationStore } from '../../state/generation-store';
 import { useStudioStore } from '../../state/studio-store';
 import { crashReason, recoverEngine, setRestarter } from './recovery';
@@ -7,8 +7,10 @@ import { crashReason, recoverEngine, setRestarter } from './recovery';
 describe('crashReason', () => {
   it('knows a dead worker and a lost GPU device from other failures', () => {
     expect(crashReason(new EngineCrashedError('the engine worker failed: boom'))).toBe('the engine worker failed: boom');
-    expect(crashReason(new Error('GPU device lost (destroyed): the engine must be restarted'))).toMatch(/GPU device lost/);
-    expect(crashReason(new Error('image 1 of @mochi could not be decoded'))).toBeNull();
+    expect(crashReason(new EngineError('device-lost', 'GPU device lost (destroyed): the engine must be restarted'))).toMatch(/GPU device lost/);
+    expect(crashReason(new EngineError('bad-input', 'image 1 of @mochi could not be decoded'))).toBeNull();
+    // The code decides, not the words.
+    expect(crashReason(new Error('GPU device lost, says a message with no code'))).toBeNull();
   });
 });
 

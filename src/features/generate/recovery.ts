@@ -9,7 +9,7 @@
  * poll) and must lead to exactly one restart.
  */
 import { errorText } from '../../app/format';
-import { EngineCrashedError, probeEngine } from '../../engine-client/engine';
+import { EngineCrashedError, errorCode, probeEngine } from '../../engine-client/engine';
 import { useGenerationStore } from '../../state/generation-store';
 import { useStudioStore } from '../../state/studio-store';
 
@@ -36,8 +36,7 @@ export function recoveryInFlight(): Promise<boolean> | null {
 /** Why a failed call means the engine is gone, or null when it failed for another reason. */
 export function crashReason(e: unknown): string | null {
   if (e instanceof EngineCrashedError) return e.message;
-  const message = errorText(e);
-  return /GPU device lost/i.test(message) ? message : null;
+  return errorCode(e) === 'device-lost' ? errorText(e) : null;
 }
 
 /**

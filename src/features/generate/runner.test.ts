@@ -1,6 +1,7 @@
 /** The runner with a fake engine: one run per request, newer requests cancel older runs, outcomes reach the store. */
 import 'fake-indexeddb/auto';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { EngineError } from '../../../workers/errors';
 import type { GenerateInput, GenerateOutput, GenerateProgress } from '../../engine-client/engine';
 import { useGenerationStore } from '../../state/generation-store';
 import { usePromptStore } from '../../state/prompt-store';
@@ -16,7 +17,7 @@ const runs: FakeRun[] = [];
 const cancel = vi.fn(async () => {
   // Like the worker: the running generation ends with a CancelledError.
   const run = runs.at(-1);
-  run?.reject(Object.assign(new Error('cancelled at step 1'), { name: 'CancelledError' }));
+  run?.reject(new EngineError('cancelled', 'cancelled at step 1', { details: { atStep: 1 } }));
   return run !== undefined;
 });
 

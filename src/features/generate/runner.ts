@@ -7,7 +7,7 @@
  * twice (StrictMode), and a run outlives any one render.
  */
 import { errorText } from '../../app/format';
-import { cancelGeneration, generate, type GenerateProgress } from '../../engine-client/engine';
+import { cancelGeneration, errorCode, generate, type GenerateProgress } from '../../engine-client/engine';
 import { useGenerationStore } from '../../state/generation-store';
 import { usePromptStore } from '../../state/prompt-store';
 import { useSettingsStore } from '../../state/settings-store';
@@ -110,8 +110,7 @@ async function runRequest(id: number): Promise<void> {
 }
 
 async function reportFailure(e: unknown, id: number, lastStep: { step: number; steps: number } | null): Promise<void> {
-  const name = (e as { name?: string } | null)?.name;
-  if (name === 'CancelledError' || /^cancelled at step/.test(errorText(e))) {
+  if (errorCode(e) === 'cancelled') {
     // A run cancelled for a newer request says nothing: the newer one takes over the panel.
     if (isLatest(id)) {
       gen().setNotice(lastStep ? `Cancelled after step ${lastStep.step} of ${lastStep.steps}.` : 'Cancelled.');

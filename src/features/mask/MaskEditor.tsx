@@ -6,6 +6,7 @@
  * saves before the selection lets go of the photo.
  */
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { isTextEntry } from '../../app/keyboard';
 import { useSubjectsStore, type Subject, type SubjectImage } from '../../state/subjects-store';
 import { actionForKey, performAction } from './actions';
 import { useMaskEditorStore } from './editor-store';
@@ -13,11 +14,9 @@ import { MaskSettingsPanel } from './MaskSettings';
 import { loadSession } from './load';
 import type { MaskSession } from './session';
 import { Stage } from './Stage';
-import { clearCurrentSession, installMaskTestHook, setCurrentSession } from './test-hook';
+import { clearCurrentSession, setCurrentSession } from './current-session';
 import { ActionButton, Toolbar } from './Toolbar';
 import './mask.css';
-
-installMaskTestHook(window);
 
 export function MaskEditor() {
   const selection = useSubjectsStore((s) => s.selection);
@@ -29,11 +28,8 @@ export function MaskEditor() {
 
 type Load = { kind: 'loading' } | { kind: 'ready'; session: MaskSession } | { kind: 'error'; message: string };
 
-/** Fields where keys type text: there, only Escape is a shortcut. */
-function isTextField(el: HTMLElement): boolean {
-  if (el.isContentEditable || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement) return true;
-  return el instanceof HTMLInputElement && !['range', 'checkbox', 'radio', 'color', 'button', 'submit', 'reset'].includes(el.type);
-}
+/** Fields where keys type text or pick an option: there, only Escape is a shortcut. */
+const isTextField = (el: HTMLElement): boolean => isTextEntry(el) || el instanceof HTMLSelectElement;
 
 /** Tab and Shift+Tab wrap inside the dialog (the page behind is inert, but Tab would reach the browser's own UI). */
 function trapTab(e: KeyboardEvent<HTMLElement>, root: HTMLElement): void {

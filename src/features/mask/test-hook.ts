@@ -2,12 +2,13 @@
  * window.__maskEditor: a typed hook for end-to-end tests and the console. It
  * reads the open editor's state and performs registry actions; it never
  * paints (tests paint with the real pointer), and what is stored is checked
- * through window.__subjectStudio.readBlob, not here.
+ * through window.__subjectStudio.readBlob, not here. Only test builds (and
+ * the dev server) load it: see src/test-hooks.ts.
  */
 import { contentId, getBlob, putBlob } from '../../state/storage';
 import { getAction, isActionId, performAction } from './actions';
 import { useMaskEditorStore, type SaveState, type Tool } from './editor-store';
-import type { MaskSession } from './session';
+import { currentSession } from './current-session';
 import type { View } from './viewport';
 
 export interface MaskEditorState {
@@ -55,16 +56,6 @@ declare global {
   }
 }
 
-let current: MaskSession | null = null;
-
-export function setCurrentSession(session: MaskSession | null): void {
-  current = session;
-}
-
-export function clearCurrentSession(session: MaskSession): void {
-  if (current === session) current = null;
-}
-
 const hook: MaskEditorTestHook = {
   async storeBlob(blob) {
     const id = await contentId(blob);
@@ -72,6 +63,7 @@ const hook: MaskEditorTestHook = {
     return id;
   },
   state() {
+    const current = currentSession();
     if (!current) return null;
     const ui = useMaskEditorStore.getState();
     const { painter, saver } = current;
@@ -94,14 +86,16 @@ const hook: MaskEditorTestHook = {
       view: current.getView(),
     };
   },
-  imageToClient: (x, y) => current?.imageToClient(x + 0.5, y + 0.5) ?? null,
+  imageToClient: (x, y) => currentSession()?.imageToClient(x + 0.5, y + 0.5) ?? null,
   perform(actionId) {
+    const current = currentSession();
     if (!current || !isActionId(actionId)) return false;
     return performAction(getAction(actionId), current);
   },
-  flush: () => current?.saver.flush() ?? Promise.resolve(),
-  whenDrawn: () => current?.whenDrawn() ?? Promise.resolve(),
+  flush: () => currentSession()?.saver.flush() ?? Promise.resolve(),
+  whenDrawn: () => currentSession()?.whenDrawn() ?? Promise.resolve(),
   pixels(points) {
+    const current = currentSession();
     if (!current) return null;
     const { mask, width } = current.painter;
     return points.map(([x, y]) => mask[y * width + x]!);
@@ -113,7 +107,6 @@ const hook: MaskEditorTestHook = {
   },
 };
 
-/** Installed when the editor module loads: main.tsx is not this feature's to edit. */
 export function installMaskTestHook(target: Window): void {
   target.__maskEditor = hook;
 }

@@ -1,7 +1,7 @@
 /** The loaded model pack (what it is, its size and precision, whether it is trained) and loading another. */
 import type { PackSummary } from '../../engine-client/engine';
 import { formatBytes } from '../../app/format';
-import { isLocalPackUrl, usePackManifest } from './pack-hooks';
+import { isLocalPackUrl } from './pack-hooks';
 import { precisionSummary } from './pack-load';
 import { CachedPacks } from './CachedPacks';
 import { LoadPack } from './LoadPack';
@@ -13,7 +13,7 @@ function Source({ url }: { url: string }) {
 }
 
 export function PackPanel({ pack }: { pack: PackSummary }) {
-  const manifest = usePackManifest();
+  const caps = pack.capabilities;
   return (
     <section className="panel pack-panel" data-testid="pack.panel" aria-labelledby="pack-title">
       <h2 id="pack-title">Model pack</h2>
@@ -36,17 +36,11 @@ export function PackPanel({ pack }: { pack: PackSummary }) {
         <dt>Precision</dt>
         <dd data-testid="pack.precision">{precisionSummary(pack.graphs)}</dd>
         <dt>Sizes</dt>
+        <dd>{caps.resolutions.map((r) => `${r.width}×${r.height}`).join(', ')}</dd>
+        <dt>Limits</dt>
         <dd>
-          {(manifest?.resolutions ?? [pack.defaultResolution]).map((r) => `${r.width}×${r.height}`).join(', ')}
+          {caps.maxTextTokens} tokens · {caps.maxSubjects} subjects · {caps.maxReferencesPerSubject} photos each
         </dd>
-        {manifest && (
-          <>
-            <dt>Limits</dt>
-            <dd>
-              {manifest.tokens.maxText} tokens · {manifest.tokens.maxSubjects} subjects · {manifest.tokens.maxReferencesPerSubject} photos each
-            </dd>
-          </>
-        )}
         <dt>From</dt>
         <dd data-testid="pack.source">
           <Source url={pack.url} />

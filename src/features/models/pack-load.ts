@@ -6,10 +6,9 @@
  * a second time.
  */
 import type { QueryClient } from '@tanstack/react-query';
-import { getEngine, loadPackFilesInEngine, loadPackInEngine, type BackendPreference, type PackGraphSummary, type PackSummary } from '../../engine-client/engine';
+import { getEngine, isLocalPackUrl, loadPackFilesInEngine, loadPackInEngine, localPackUrl, type BackendPreference, type PackGraphSummary, type PackSummary } from '../../engine-client/engine';
 import { engineKeys } from '../../engine-client/queries';
 import { useStudioStore } from '../../state/studio-store';
-import { isLocalPackUrl, LOCAL_PACK_SCHEME, manifestKey, parseManifestText } from './pack-hooks';
 
 export interface PickedFile {
   /** Path inside the picked folder, its name first ("my-pack/manifest.json"). */
@@ -75,13 +74,11 @@ export function folderName(files: readonly PickedFile[]): string {
 export async function loadPackFromFolder(client: QueryClient, backend: BackendPreference, files: PickedFile[]): Promise<PackSummary> {
   if (files.length === 0) throw new Error('the chosen folder is empty');
   const previous = useStudioStore.getState().packUrl;
-  const url = `${LOCAL_PACK_SCHEME}${folderName(files)}#${++localCount}`;
+  // One URL per pick: picking the same folder again (perhaps changed) is another pack.
+  const url = `${localPackUrl(folderName(files))}#${++localCount}`;
   localFiles.set(url, files);
   try {
     const summary = await guarded(previous, () => loadPackFilesInEngine(files));
-    // The engine validated the manifest; parse it here too for what the summary lacks (sizes, layers).
-    const manifestFile = files.find((f) => /^([^/]+\/)?manifest\.json$/.test(f.path));
-    if (manifestFile) client.setQueryData(manifestKey(url), await parseManifestText(await manifestFile.blob.text()));
     switchTo(client, backend, url, summary);
     return summary;
   } catch (e) {

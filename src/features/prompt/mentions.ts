@@ -5,7 +5,9 @@
  * compiler's own parser, so what the editor highlights is what the engine
  * will compile.
  */
-import { parseMentions } from '../../../workers/pipeline/text/prompt';
+import { findSubjectIndex, parseMentions } from '../../../workers/pipeline/text/prompt';
+
+export { findSubjectIndex };
 
 export interface MentionSubject {
   name: string;
@@ -17,14 +19,6 @@ export type Segment =
   /** A mention of an existing subject; `index` is the subject's position in the list. */
   | { kind: 'mention'; text: string; start: number; end: number; name: string; index: number }
   | { kind: 'unknown'; text: string; start: number; end: number; name: string };
-
-/** The subject a mention names: exact first, then ignoring case (as the prompt compiler looks them up). */
-export function findSubjectIndex(name: string, subjects: readonly MentionSubject[]): number {
-  const exact = subjects.findIndex((s) => s.name === name);
-  if (exact >= 0) return exact;
-  const folded = name.toLowerCase();
-  return subjects.findIndex((s) => s.name.toLowerCase() === folded);
-}
 
 /** The prompt cut into plain text, known mentions and unknown mentions, covering every character in order. */
 export function highlightSegments(prompt: string, subjects: readonly MentionSubject[]): Segment[] {

@@ -1,7 +1,6 @@
 /** Basics, guidance and reference settings: the generation-wide knobs of METHOD.md sections 2, 3 and 7. */
-import type { PackSummary } from '../../engine-client/engine';
+import type { PackCapabilities } from '../../engine-client/engine';
 import { SETTING_LIMITS, useSettingsStore, type StudioSettings } from '../../state/settings-store';
-import type { PackManifest } from '../../../workers/pack/manifest';
 import { CheckField, Group, HelpButton, NumberField, SelectField } from './fields';
 
 type Size = { width: number; height: number };
@@ -19,19 +18,18 @@ function DiceIcon() {
 }
 const sizeKey = (s: Size) => `${s.width}x${s.height}`;
 
-/** The pack's sizes (from its manifest; its default alone until that arrives), plus the current one if the pack lacks it. */
-function sizeOptions(current: Size, pack: PackSummary | undefined, manifest: PackManifest | undefined) {
-  const sizes: Size[] = manifest?.resolutions ?? (pack ? [pack.defaultResolution] : []);
-  const dflt = manifest?.defaultResolution ?? pack?.defaultResolution;
-  const options = sizes.map((s) => ({ value: sizeKey(s), label: `${s.width} × ${s.height}${dflt && sizeKey(dflt) === sizeKey(s) ? ' · default' : ''}` }));
+/** The pack's sizes (none until a pack is loaded), plus the current one if the pack lacks it. */
+function sizeOptions(current: Size, caps: PackCapabilities | undefined) {
+  const dflt = caps?.defaultResolution;
+  const options = (caps?.resolutions ?? []).map((s) => ({ value: sizeKey(s), label: `${s.width} × ${s.height}${dflt && sizeKey(dflt) === sizeKey(s) ? ' · default' : ''}` }));
   const supported = options.some((o) => o.value === sizeKey(current));
-  if (!supported) options.unshift({ value: sizeKey(current), label: `${current.width} × ${current.height} (not in this pack)` });
-  return { options, supported: supported || !manifest };
+  if (!supported) options.unshift({ value: sizeKey(current), label: `${current.width} × ${current.height}${caps ? ' (not in this pack)' : ''}` });
+  return { options, supported: supported || !caps };
 }
 
-export function BasicsGroup({ settings, pack, manifest }: { settings: StudioSettings; pack: PackSummary | undefined; manifest: PackManifest | undefined }) {
+export function BasicsGroup({ settings, caps }: { settings: StudioSettings; caps: PackCapabilities | undefined }) {
   const { actions } = useSettingsStore.getState();
-  const sizes = sizeOptions(settings, pack, manifest);
+  const sizes = sizeOptions(settings, caps);
   return (
     <Group title="Basics" testId="settings.basics">
       <NumberField
@@ -114,12 +112,15 @@ const SCHEDULES = [
   { value: 'late', label: 'Late steps' },
 ] as const;
 
-const MODES = [
-  { value: 'cached', label: 'Cached (fast)' },
-  { value: 'full', label: 'Full (quality)' },
-] as const;
+const MODE_LABELS = { cached: 'Cached (fast)', full: 'Full (quality)' } as const;
 
-export function ReferenceGroup({ settings }: { settings: StudioSettings }) {
+/** The reference modes, each saying whether the loaded pack computes it exactly or approximates it (where the pack says). */
+function modeOptions(caps: PackCapabilities | undefined) {
+  const modes = caps?.referenceModes ?? (['cached', 'full'] as const).map((mode) => ({ mode, exact: null }));
+  return modes.map(({ mode, exact }) => ({ value: mode, label: `${MODE_LABELS[mode]}${exact === null ? '' : exact ? ' · exact' : ' · approximate'}` }));
+}
+
+export function ReferenceGroup({ settings, caps }: { settings: StudioSettings; caps: PackCapabilities | undefined }) {
   const { actions } = useSettingsStore.getState();
   return (
     <Group title="Reference" testId="settings.reference">
@@ -145,7 +146,7 @@ export function ReferenceGroup({ settings }: { settings: StudioSettings }) {
         help="Cached computes the photos' features once and reuses them across steps and prompt edits; full recomputes them every step."
         testId="settings.ref-mode"
         value={settings.refMode}
-        options={MODES}
+        options={modeOptions(caps)}
         onChange={(v) => actions.set('refMode', v)}
       />
     </Group>

@@ -4,7 +4,7 @@
  */
 import { useSettingsStore } from '../../state/settings-store';
 import { useSubjectsStore } from '../../state/subjects-store';
-import { useLoadedPack, usePackManifest } from '../models/pack-hooks';
+import { usePackCapabilities } from '../models/pack-hooks';
 import { HelpButton } from './fields';
 import { BasicsGroup, GuidanceGroup, ReferenceGroup } from './GenerationGroups';
 import { Presets } from './Presets';
@@ -14,16 +14,13 @@ import './settings.css';
 export function SettingsPanel() {
   const settings = useSettingsStore((s) => s.settings);
   const subjects = useSubjectsStore((s) => s.subjects);
-  const { summary } = useLoadedPack();
-  const manifest = usePackManifest();
+  const caps = usePackCapabilities();
 
   // Defaults are the studio's, with the loaded pack's own recommendations where it gives them.
   const reset = () => {
     const { actions } = useSettingsStore.getState();
     actions.reset();
-    const size = manifest?.defaultResolution ?? summary?.defaultResolution;
-    if (size) actions.patch({ width: size.width, height: size.height });
-    if (manifest) actions.patch({ steps: manifest.guidance.steps, textGuidance: manifest.guidance.text, refGuidance: manifest.guidance.reference });
+    if (caps) actions.patch({ ...caps.defaultResolution, steps: caps.defaults.steps, textGuidance: caps.defaults.textGuidance, refGuidance: caps.defaults.refGuidance });
   };
 
   return (
@@ -34,11 +31,11 @@ export function SettingsPanel() {
           Reset
         </HelpButton>
       </div>
-      <BasicsGroup settings={settings} pack={summary} manifest={manifest} />
+      <BasicsGroup settings={settings} caps={caps} />
       <GuidanceGroup settings={settings} />
-      <ReferenceGroup settings={settings} />
+      <ReferenceGroup settings={settings} caps={caps} />
       {subjects.map((s) => (
-        <SubjectGroup key={s.id} subject={s} layers={manifest?.transformer.layers} width={settings.width} height={settings.height} />
+        <SubjectGroup key={s.id} subject={s} layers={caps?.layers} width={settings.width} height={settings.height} />
       ))}
       <Presets />
     </section>

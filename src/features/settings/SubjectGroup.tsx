@@ -11,7 +11,7 @@ import { cutoffLimit, layerLimit, moveWindow, SUBJECT_LIMITS } from './limits';
 
 interface Props {
   subject: Subject;
-  /** Transformer layers of the loaded pack (undefined until its manifest is read). */
+  /** Transformer layers of the loaded pack (undefined until one is loaded). */
   layers: number | undefined;
   width: number;
   height: number;

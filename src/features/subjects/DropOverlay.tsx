@@ -1,4 +1,4 @@
-import { MAX_IMAGES_PER_SUBJECT, useSubjectsStore } from '../../state/subjects-store';
+import { useSubjectsStore } from '../../state/subjects-store';
 import { chooseTarget } from './import';
 import type { FileDrag } from './useWindowImport';
 
@@ -10,7 +10,8 @@ import type { FileDrag } from './useWindowImport';
 export function DropOverlay({ drag }: { drag: FileDrag }) {
   const subjects = useSubjectsStore((s) => s.subjects);
   const selectedId = useSubjectsStore((s) => s.selection?.subjectId ?? null);
-  const target = chooseTarget(subjects, selectedId, drag.overSubjectId);
+  const limits = useSubjectsStore((s) => s.limits);
+  const target = chooseTarget(subjects, selectedId, drag.overSubjectId, limits);
   const name = (id: string) => subjects.find((s) => s.id === id)?.name ?? '';
   const where =
     target.kind === 'existing' ? `Drop to add photos to @${name(target.subjectId)}` : target.kind === 'new' ? 'Drop to add photos as a new subject' : target.reason;
@@ -19,7 +20,7 @@ export function DropOverlay({ drag }: { drag: FileDrag }) {
       <div className="subjects-drop-box">
         <strong>{where}</strong>
         <span>
-          JPEG, PNG, WebP, GIF or AVIF · up to {MAX_IMAGES_PER_SUBJECT} per subject · drop on a subject to choose it
+          JPEG, PNG, WebP, GIF or AVIF · up to {limits.maxImagesPerSubject} per subject · drop on a subject to choose it
         </span>
       </div>
     </div>

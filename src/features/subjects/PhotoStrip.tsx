@@ -1,5 +1,5 @@
 import { useRef } from 'react';
-import { MAX_IMAGES_PER_SUBJECT, useSubjectsStore, type Subject, type SubjectImage } from '../../state/subjects-store';
+import { useSubjectsStore, type Subject, type SubjectImage } from '../../state/subjects-store';
 import { Icon } from './icons';
 import { importPhotos } from './import';
 import { useThumbnail } from './useThumbnail';
@@ -51,13 +51,14 @@ function PhotoTile({ subject, image }: { subject: Subject; image: SubjectImage }
 /** The reference photos of one subject, each with its mask, and the file picker that adds more. */
 export function PhotoStrip({ subject }: { subject: Subject }) {
   const input = useRef<HTMLInputElement>(null);
-  const full = subject.images.length >= MAX_IMAGES_PER_SUBJECT;
+  const max = useSubjectsStore((s) => s.limits.maxImagesPerSubject);
+  const full = subject.images.length >= max;
   return (
     <div className="photo-strip">
       <div className="subject-label">
         Photos{' '}
         <span className="muted" data-testid="subject.image-count">
-          {subject.images.length} of {MAX_IMAGES_PER_SUBJECT}
+          {subject.images.length} of {max}
         </span>
       </div>
       <ul className="photo-grid" aria-label={`Photos of @${subject.name}`}>
@@ -79,7 +80,7 @@ export function PhotoStrip({ subject }: { subject: Subject }) {
           </li>
         )}
       </ul>
-      {subject.images.length === 0 && <p className="subject-hint">Drop 1 to 4 photos of the subject here, choose files or paste (Ctrl+V).</p>}
+      {subject.images.length === 0 && <p className="subject-hint">Drop 1 to {max} photos of the subject here, choose files or paste (Ctrl+V).</p>}
       <input
         ref={input}
         type="file"

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import { errorText, formatBytes } from '../../app/format';
-import { clearAllStorage, onBlobsChanged, onStorageError, storageUse } from '../../state/storage';
+import { clearAllStorage, onBlobsChanged, onStorageError, StorageQuotaError, storageUse } from '../../state/storage';
 import { collectBlobGarbageOnce } from './blob-gc';
 import { Icon } from './icons';
 
@@ -14,7 +14,8 @@ export function StorageErrorBanner() {
   // Kept until dismissed: a later small save succeeding does not mean the failed one was retried.
   useEffect(() => onStorageError((e) => e && setError(e)), []);
   if (!error) return null;
-  const intact = /nothing saved before was lost/i.test(error.message) ? '' : ' Nothing saved before was lost.';
+  // A full quota's message already says so.
+  const intact = error instanceof StorageQuotaError ? '' : ' Nothing saved before was lost.';
   return (
     <div className="banner bad subjects-storage-banner" role="alert" data-testid="storage.error">
       <p>

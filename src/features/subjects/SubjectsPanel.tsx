@@ -1,11 +1,11 @@
 /**
- * The subjects panel: each subject's @name, class word, strength and 1 to 4
- * reference photos with their masks; photos come in by dropping them anywhere
+ * The subjects panel: each subject's @name, class word, strength and its
+ * reference photos (as many as the pack takes) with their masks; photos come in by dropping them anywhere
  * on the window, pasting, or a per-subject file picker (import.ts). Below:
  * storage use and "Clear all saved data".
  */
 import { useRef } from 'react';
-import { MAX_SUBJECTS, useSubjectsStore } from '../../state/subjects-store';
+import { useSubjectsStore } from '../../state/subjects-store';
 import { DropOverlay } from './DropOverlay';
 import { Icon } from './icons';
 import { Messages } from './Messages';
@@ -18,6 +18,7 @@ import './subjects.css';
 
 export function SubjectsPanel() {
   const count = useSubjectsStore((s) => s.subjects.length);
+  const max = useSubjectsStore((s) => s.limits.maxSubjects);
   const addSubject = useSubjectsStore((s) => s.actions.addSubject);
   const drag = useWindowImport();
   const panel = useRef<HTMLElement>(null);
@@ -39,14 +40,14 @@ export function SubjectsPanel() {
       <header className="subjects-header">
         <h2 id="subjects-title">Subjects</h2>
         <span className="muted" data-testid="subjects.count">
-          {count} of {MAX_SUBJECTS}
+          {count} of {max}
         </span>
         <button
           type="button"
           className="subjects-add"
           data-testid="subjects.add"
-          disabled={count >= MAX_SUBJECTS}
-          title={count >= MAX_SUBJECTS ? `The studio holds at most ${MAX_SUBJECTS} subjects` : 'Add an empty subject'}
+          disabled={count >= max}
+          title={count >= max ? `The studio holds at most ${max} subjects` : 'Add an empty subject'}
           onClick={add}
         >
           <Icon name="plus" size={14} /> Add subject

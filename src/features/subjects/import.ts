@@ -7,7 +7,7 @@
  * Each file succeeds or fails on its own: a bad file never stops the others.
  */
 import { putBlob } from '../../state/storage';
-import { MAX_IMAGES_PER_SUBJECT, MAX_SUBJECTS, useSubjectsStore, type Subject } from '../../state/subjects-store';
+import { useSubjectsStore, type Subject, type SubjectLimits } from '../../state/subjects-store';
 import { whenHydrated } from './hydration';
 import { preparePhoto } from './photo-client';
 import { useSubjectsUi } from './ui-store';
@@ -40,29 +40,40 @@ export type ImportTarget = { kind: 'existing'; subjectId: string } | { kind: 'ne
  * Where dropped or pasted photos go: the subject they were dropped on, else
  * the selected subject while it has room, else a new subject.
  */
-export function chooseTarget(subjects: readonly Subject[], selectedId: string | null, explicitId: string | null = null): ImportTarget {
-  const full = (s: Subject) => s.images.length >= MAX_IMAGES_PER_SUBJECT;
+export function chooseTarget(
+  subjects: readonly Subject[],
+  selectedId: string | null,
+  explicitId: string | null = null,
+  { maxSubjects, maxImagesPerSubject }: SubjectLimits = useSubjectsStore.getState().limits,
+): ImportTarget {
+  const full = (s: Subject) => s.images.length >= maxImagesPerSubject;
   if (explicitId) {
     const s = subjects.find((x) => x.id === explicitId);
     if (!s) return { kind: 'refuse', reason: 'That subject was deleted.' };
-    if (full(s)) return { kind: 'refuse', reason: `@${s.name} already has ${MAX_IMAGES_PER_SUBJECT} photos, the most a subject holds: remove one first.` };
+    if (full(s)) return { kind: 'refuse', reason: `@${s.name} already has ${maxImagesPerSubject} photos, the most a subject holds: remove one first.` };
     return { kind: 'existing', subjectId: s.id };
   }
   const selected = subjects.find((x) => x.id === selectedId);
   if (selected && !full(selected)) return { kind: 'existing', subjectId: selected.id };
-  if (subjects.length < MAX_SUBJECTS) return { kind: 'new' };
+  if (subjects.length < maxSubjects) return { kind: 'new' };
   return {
     kind: 'refuse',
-    reason: `${selected ? `@${selected.name} is full and the` : 'The'} studio holds at most ${MAX_SUBJECTS} subjects: select a subject with room, or remove a photo or a subject first.`,
+    reason: `${selected ? `@${selected.name} is full and the` : 'The'} studio holds at most ${maxSubjects} subjects: select a subject with room, or remove a photo or a subject first.`,
   };
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** The summary line of an import that kept `kept` of `offered` photos on one subject. */
-export function summaryText(name: string, kept: number, offered: number, refusedForRoom: number): string | null {
+export function summaryText(
+  name: string,
+  kept: number,
+  offered: number,
+  refusedForRoom: number,
+  maxImagesPerSubject = useSubjectsStore.getState().limits.maxImagesPerSubject,
+): string | null {
   if (refusedForRoom > 0) {
-    return `Kept ${kept} of ${plural(offered, 'photo')} for @${name}: a subject holds at most ${MAX_IMAGES_PER_SUBJECT} reference photos, so ${plural(refusedForRoom, 'photo was', 'photos were')} not added.`;
+    return `Kept ${kept} of ${plural(offered, 'photo')} for @${name}: a subject holds at most ${maxImagesPerSubject} reference photos, so ${plural(refusedForRoom, 'photo was', 'photos were')} not added.`;
   }
   if (kept > 0) return `Added ${plural(kept, 'photo')} to @${name}.`;
   return null;
@@ -131,7 +142,7 @@ async function runImport(files: readonly File[], options: ImportOptions): Promis
     };
     for (const [i, file] of candidates.entries()) {
       if (deletedMeanwhile(i)) break;
-      if ((subjectById(subjectId)?.images.length ?? 0) >= MAX_IMAGES_PER_SUBJECT) {
+      if ((subjectById(subjectId)?.images.length ?? 0) >= useSubjectsStore.getState().limits.maxImagesPerSubject) {
         report.refusedForRoom = candidates.length - i;
         break;
       }

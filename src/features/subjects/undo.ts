@@ -4,6 +4,7 @@
  * them too.
  */
 import { useEffect } from 'react';
+import { isTextEntry } from '../../app/keyboard';
 import { useSubjectsStore } from '../../state/subjects-store';
 import { useSubjectsUi } from './ui-store';
 
@@ -30,14 +31,6 @@ export function restoreLastDeleted(): boolean {
   // Focus the card, not a text field in it, so a second Ctrl+Z restores the next deletion instead of undoing typing.
   requestAnimationFrame(() => document.querySelector<HTMLElement>(`[data-subject-id="${CSS.escape(restored.id)}"]`)?.focus());
   return true;
-}
-
-/** Whether keyboard focus is in something that has its own Ctrl+Z (text fields, editable content). */
-export function isTextEntry(el: Element | null): boolean {
-  if (!(el instanceof HTMLElement)) return false;
-  if (el.isContentEditable || el instanceof HTMLTextAreaElement) return true;
-  if (!(el instanceof HTMLInputElement)) return false;
-  return !['button', 'checkbox', 'radio', 'range', 'color', 'file', 'submit', 'reset', 'image'].includes(el.type);
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'react';
 import { importPhotos } from './import';
-import { isTextEntry } from './undo';
+import { isTextEntry } from '../../app/keyboard';
 
 export interface FileDrag {
   /** The subject card under the pointer, which the drop would go to; null: chooseTarget decides. */

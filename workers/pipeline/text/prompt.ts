@@ -212,11 +212,16 @@ function validateSubjects(subjects: readonly PromptSubject[], special: SpecialId
   }
 }
 
-/** Subject lookup: exact name first, then case-insensitive (names are unique case-insensitively). */
-function subjectLookup(subjects: readonly PromptSubject[]): (name: string) => PromptSubject | undefined {
-  const exact = new Map(subjects.map((s) => [s.name, s]));
-  const folded = new Map(subjects.map((s) => [s.name.toLowerCase(), s]));
-  return (name) => exact.get(name) ?? folded.get(name.toLowerCase());
+/**
+ * The subject a mention names, as an index into `subjects` (-1: none): the
+ * exact name first, then ignoring case (names are unique case-insensitively).
+ * The one lookup the compiler, the prompt editor and the request builder share.
+ */
+export function findSubjectIndex(name: string, subjects: readonly { name: string }[]): number {
+  const exact = subjects.findIndex((s) => s.name === name);
+  if (exact >= 0) return exact;
+  const folded = name.toLowerCase();
+  return subjects.findIndex((s) => s.name.toLowerCase() === folded);
 }
 
 function expansionOf(s: PromptSubject): string {
@@ -241,7 +246,7 @@ export function compilePrompt(
   if (maxText < 2) throw new Error(`tokens.maxText ${maxText} leaves no room for bos and eos`);
   const special = resolveSpecialIds(tokenizer, manifest);
   validateSubjects(subjects, special, tokenizer);
-  const find = subjectLookup(subjects);
+  const find = (name: string): PromptSubject | undefined => subjects[findSubjectIndex(name, subjects)];
   const reserved = reservedStrings(tokenizer, manifest);
 
   const unknownNames: Mention[] = [];
