@@ -30,6 +30,7 @@ import {
 import { localPackUrl } from './pack/local-pack';
 import { deleteCachedPack, MemoryBlobStore, type BlobStore } from './pack/store/blob-store';
 import { OpfsBlobStore } from './pack/store/opfs-store';
+import { defaultBudgetBytes, planPack, type PackPlanSummary } from './plan/pack-plan';
 import { chooseBackend, type BackendChoice } from './runtime/backend';
 import type { AdapterSummary, Backend, BackendPreference } from './runtime/backend-types';
 import type { PlainTensor } from './runtime/dtypes';
@@ -168,6 +169,10 @@ export function createEngineApi(deps: EngineApiDeps) {
   let loading: AbortController | null = null;
   let deviceLost: string | null = null;
   let store: Promise<BlobStore> | null = null;
+  /** The user's memory budget in bytes; null: the backend's default. */
+  let userBudget: number | null = null;
+  const budgetBytes = (): number =>
+    userBudget ?? defaultBudgetBytes(choice?.backend ?? 'wasm', (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory);
   const packStore = (): Promise<BlobStore> =>
     (store ??= deps.store ? Promise.resolve(deps.store) : OpfsBlobStore.open().then((s) => s ?? new MemoryBlobStore()));
 
@@ -269,6 +274,7 @@ export function createEngineApi(deps: EngineApiDeps) {
     loading = ctrl;
     try {
       let attention: Awaited<ReturnType<typeof chooseAttention>> | undefined;
+      let plan: PackPlanSummary | undefined;
       const pack = await load({
         signal: ctrl.signal,
         onProgress: (p) => safeCall(onProgress, p),
@@ -280,11 +286,13 @@ export function createEngineApi(deps: EngineApiDeps) {
         },
         check: async (m, graphs) => {
           checkGpuLimits(m, graphs);
+          plan = planPack(m, budgetBytes(), choice?.adapter?.maxBufferSize).summary;
+          if (!plan.fits) throw new PackLoadError('plan-refused', `pack ${m.name} cannot be loaded: it ${plan.message}. Raise the memory budget if this device has more.`);
           await deps.checkPlan?.(m, graphs);
         },
       });
       ctrl.signal.throwIfAborted();
-      return await activate(pack, backend, attention!.probe, attention!.choice);
+      return await activate({ ...pack, summary: { ...pack.summary, memoryPlan: plan ?? null } }, backend, attention!.probe, attention!.choice);
     } catch (e) {
       if (ctrl.signal.aborted && !(e instanceof PackLoadError)) throw new PackLoadError('cancelled', 'loading the pack was cancelled; the studio stays on the current pack', { cause: e });
       throw e;
@@ -370,6 +378,18 @@ export function createEngineApi(deps: EngineApiDeps) {
       const prefix = manifestPath.slice(0, -'manifest.json'.length);
       const byName = new Map(files.map((f, i) => [paths[i]!.slice(prefix.length), f.blob]));
       return switchTo((hooks) => loadPackFromBlobs(localPackUrl(prefix.replace(/\/$/, '')), byName, hooks), onProgress);
+    },
+
+    /**
+     * Sets the memory budget the plan must fit (bytes; null for the default) and
+     * returns the current pack's plan under it. It applies to the next pack load.
+     */
+    async setMemoryBudget(bytes: number | null): Promise<{ budgetBytes: number; plan: PackPlanSummary | null }> {
+      if (bytes !== null && !(Number.isFinite(bytes) && bytes > 0)) throw new EngineError('bad-input', `a memory budget must be a positive number of bytes, got ${bytes}`);
+      userBudget = bytes;
+      const plan = current ? planPack(current.pack.manifest, budgetBytes(), choice?.adapter?.maxBufferSize).summary : null;
+      if (current && plan) current.pack.summary.memoryPlan = plan;
+      return { budgetBytes: budgetBytes(), plan };
     },
 
     /** Stops a pack load in progress; the current pack stays. */

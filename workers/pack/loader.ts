@@ -22,6 +22,7 @@ import {
 } from './manifest';
 import { formatBytes } from './bytes';
 import { packCapabilities, type PackCapabilities } from './capabilities';
+import type { PackPlanSummary } from '../plan/pack-plan';
 import type { BlobStore, PackRecord } from './store/blob-store';
 import { MemoryBlobStore } from './store/blob-store';
 import { sha256OfBlob } from './store/hash';
@@ -57,6 +58,8 @@ export interface PackSummary {
   licence: string | null;
   /** What the pack can do (sizes, limits, defaults, reference modes): what the UI sets its limits by. */
   capabilities: PackCapabilities;
+  /** The memory plan the engine checked before loading (null where none was made). */
+  memoryPlan: PackPlanSummary | null;
 }
 
 /** Where a loaded pack's file bytes come from (the cache, or the picked folder). */
@@ -135,6 +138,7 @@ export function summarizePack(url: string, m: PackManifest, graphs: Map<GraphRol
     source: m.source ?? null,
     licence: m.licence?.name ?? null,
     capabilities: packCapabilities(m),
+    memoryPlan: null,
   };
 }
 
