@@ -123,6 +123,21 @@ describe('engine API (Node, WASM)', () => {
     expect((await api.status()).sessions).toEqual([]);
   });
 
+  it('refuses a pack whose memory plan does not fit the budget, before fetching its files, and says both numbers', async () => {
+    const fetchFn = diskFetch();
+    const api = createEngineApi({ configureRuntime: () => {}, fetch: fetchFn, store: new MemoryBlobStore() });
+    await api.init({ backend: 'wasm' });
+    expect((await api.setMemoryBudget(1024 * 1024)).budgetBytes).toBe(1024 * 1024);
+    await expect(api.loadPack(TEST_PACK_URL)).rejects.toThrow(/^pack test-pack cannot be loaded: it needs [\d.]+ MiB of GPU memory, your budget is 1 MiB/);
+    expect(fetchFn.requested).toEqual([`${TEST_PACK_URL}/manifest.json`]);
+    expect((await api.status()).pack).toBeNull();
+    // The default budget (4 GiB on WASM) fits, and the summary carries the plan it checked.
+    await api.setMemoryBudget(null);
+    const summary = await api.loadPack(TEST_PACK_URL);
+    expect(summary.memoryPlan).toMatchObject({ fits: true, budgetBytes: 4 * 2 ** 30 });
+    expect(summary.memoryPlan!.message).toMatch(/^needs [\d.]+ MiB of GPU memory, your budget is 4 GiB$/);
+  });
+
   it('lists cached packs and deletes one that is not in use', async () => {
     const store = new MemoryBlobStore();
     const api = createEngineApi({ configureRuntime: () => {}, fetch: otherPack(renamed).fetch, store });
