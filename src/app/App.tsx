@@ -36,6 +36,7 @@ export function App() {
       <header className="studio-header">
         <h1>Subject Studio</h1>
         <StatusBar engine={engine} pack={pack} />
+        <PackProgress />
       </header>
       {(engineCrash || urlProblems.length > 0) && (
         <div className="banner bad" role="alert" data-testid="studio.problems">
@@ -55,7 +56,6 @@ export function App() {
         </section>
         <aside className="studio-right">
           <SettingsPanel />
-          <PackProgress />
           {pack.data && <PackPanel pack={pack.data} />}
         </aside>
         <section className="studio-bottom">

@@ -15,6 +15,7 @@ import type { EngineApi, EngineStatus } from '../../workers/engine.worker';
 import type { PackLoadProgress, PackSummary } from '../../workers/pack/loader';
 import { isLocalPackUrl } from '../../workers/pack/local-pack';
 import type { BackendPreference } from '../../workers/runtime/backend-types';
+import { gibToBytes, storedBudgetGiB } from '../state/memory-budget';
 import { usePackProgressStore } from '../state/pack-progress-store';
 
 export type { EngineApi, EngineStatus } from '../../workers/engine.worker';
@@ -76,6 +77,14 @@ export function absolutePackUrl(url: string, base: string = document.baseURI): s
   return new URL(url, base).href.replace(/\/+$/, '');
 }
 
+/** Starts the engine on `backend` with the user's memory budget (if set) in force before any pack loads. */
+export async function initEngine(backend: BackendPreference): Promise<EngineStatus> {
+  const status = await getEngine().init({ backend });
+  const gib = storedBudgetGiB();
+  if (gib !== null) await getEngine().setMemoryBudget(gibToBytes(gib));
+  return status;
+}
+
 let persistenceAsked = false;
 
 /**
@@ -119,7 +128,7 @@ export function loadPackFilesInEngine(files: { path: string; blob: Blob }[]): Pr
 export async function restartEngine(backend: BackendPreference, packUrl: string): Promise<{ status: EngineStatus; pack: PackSummary }> {
   terminateEngine('the engine was restarted');
   if (isLocalPackUrl(packUrl)) throw new Error('the pack was loaded from a folder on this computer: pick that folder again in the pack panel');
-  const status = await getEngine().init({ backend });
+  const status = await initEngine(backend);
   const pack = await loadPackInEngine(packUrl);
   return { status: await getEngine().status().catch(() => status), pack };
 }

@@ -2,7 +2,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect } from 'react';
 import { onBlobsChanged, storageUse } from '../state/storage';
-import { getEngine, loadPackInEngine, restartEngine, type BackendPreference } from './engine';
+import { getEngine, initEngine, loadPackInEngine, restartEngine, type BackendPreference } from './engine';
 
 export const engineKeys = {
   init: (backend: BackendPreference) => ['engine', 'init', backend] as const,
@@ -21,7 +21,7 @@ const engineQueryOptions = { staleTime: Infinity, gcTime: Infinity, retry: false
 export function useEngineInit(backend: BackendPreference) {
   return useQuery({
     queryKey: engineKeys.init(backend),
-    queryFn: () => getEngine().init({ backend }),
+    queryFn: () => initEngine(backend),
     ...engineQueryOptions,
   });
 }

@@ -5,6 +5,7 @@ import { isLocalPackUrl } from './pack-hooks';
 import { precisionSummary } from './pack-load';
 import { CachedPacks } from './CachedPacks';
 import { LoadPack } from './LoadPack';
+import { MemoryPlan } from './MemoryPlan';
 import './packs.css';
 
 function Source({ url }: { url: string }) {
@@ -91,6 +92,7 @@ export function PackPanel({ pack }: { pack: PackSummary }) {
           </tbody>
         </table>
       </details>
+      <MemoryPlan key={pack.url} initial={pack.memoryPlan} />
       <CachedPacks loadedUrl={pack.url} />
       <h3 className="pack-subtitle">Load another pack</h3>
       <LoadPack />

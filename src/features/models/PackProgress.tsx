@@ -2,6 +2,7 @@
 import { getEngine } from '../../engine-client/engine';
 import { usePackProgressStore } from '../../state/pack-progress-store';
 import { packProgressText } from './pack-progress-text';
+import './packs.css';
 
 export function PackProgress() {
   const progress = usePackProgressStore((s) => s.progress);
