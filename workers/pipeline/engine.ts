@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-web';
 import type { AttentionKind, GraphRole, PackManifest } from '../pack/manifest';
 import { planAttention, type AttentionPlan, type PlanSubject } from './attentionPlan';
 import type { GenerateProgress, PreviewImage } from './progress';
+import { ByteLru } from './byte-lru';
 import { buildSamplerGraph } from './samplerGraph';
 import type { GenerationSettings } from '../generation-types';
 import { concatRows } from '../packbuild/reference/ops';
@@ -32,6 +33,8 @@ export interface EngineContext {
   tokenize: (prompt: string, subjects: { name: string; placeholder: string; classWord: string }[]) => TokenizedPrompt;
   /** A session for a graph the engine builds itself (the sampler step), on the engine's backend. */
   createSession: (name: string, model: Uint8Array) => Promise<ort.InferenceSession>;
+  /** Byte limits of the text, reference-latent and reference-K/V caches (LRU); defaults in DEFAULT_CACHE_LIMITS. */
+  cacheLimits?: Partial<Record<keyof typeof DEFAULT_CACHE_LIMITS, number>>;
   /** Makes input tensors. On WebGPU: upload once, so inputs fed at every step stay on the GPU. Default: CPU tensors. */
   makeTensor?: (data: Float32Array, dims: number[]) => ort.Tensor;
 }
@@ -100,30 +103,33 @@ interface ReferenceKV {
   tokens: number;
 }
 
-const MAX_TEXT_CACHE = 64;
+/** Default byte limits of the engine's caches (the context may set others). */
+export const DEFAULT_CACHE_LIMITS = { textBytes: 64 * 2 ** 20, latentBytes: 256 * 2 ** 20, referenceKVBytes: 1024 * 2 ** 20 } as const;
 
 function now(): number {
   return globalThis.performance?.now() ?? Date.now();
 }
 
 export class Engine {
-  private readonly textCache = new Map<string, TextEncoding>();
-  private readonly latentCache = new Map<string, Float32Array>();
-  private readonly kvCache = new Map<string, ReferenceKV>();
+  private readonly textCache: ByteLru<TextEncoding>;
+  private readonly latentCache: ByteLru<Float32Array>;
+  private readonly kvCache: ByteLru<ReferenceKV>;
   /** Milliseconds spent inside session.run since the last reset. */
   sessionMs = 0;
 
-  constructor(readonly ctx: EngineContext) {}
+  constructor(readonly ctx: EngineContext) {
+    const limits = { ...DEFAULT_CACHE_LIMITS, ...ctx.cacheLimits };
+    this.textCache = new ByteLru(limits.textBytes, (t) => t.embeddings.byteLength + t.pooled.byteLength);
+    this.latentCache = new ByteLru(limits.latentBytes, (l) => l.byteLength);
+    this.kvCache = new ByteLru(limits.referenceKVBytes, (kv) => kv.k.byteLength + kv.v.byteLength);
+  }
 
   private get m(): PackManifest {
     return this.ctx.manifest;
   }
 
   cacheSizes(): { text: number; latents: number; referenceKV: number; bytes: number } {
-    let bytes = 0;
-    for (const t of this.textCache.values()) bytes += t.embeddings.byteLength + t.pooled.byteLength;
-    for (const l of this.latentCache.values()) bytes += l.byteLength;
-    for (const kv of this.kvCache.values()) bytes += kv.k.byteLength + kv.v.byteLength;
+    const bytes = this.textCache.bytes + this.latentCache.bytes + this.kvCache.bytes;
     return { text: this.textCache.size, latents: this.latentCache.size, referenceKV: this.kvCache.size, bytes };
   }
 
@@ -188,18 +194,12 @@ export class Engine {
   async encodeIds(ids: number[]): Promise<TextEncoding> {
     const key = `${this.ctx.packId}\u0000${ids.join(',')}`;
     const hit = this.textCache.get(key);
-    if (hit) {
-      // Refresh its place in the LRU order.
-      this.textCache.delete(key);
-      this.textCache.set(key, hit);
-      return hit;
-    }
+    if (hit) return hit;
     const out = await this.run('text_encoder', {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, ids.length]),
     });
     const enc = { embeddings: await Engine.read(out.text_embeddings!), pooled: await Engine.read(out.pooled!) };
     this.textCache.set(key, enc);
-    if (this.textCache.size > MAX_TEXT_CACHE) this.textCache.delete(this.textCache.keys().next().value!);
     return enc;
   }
 

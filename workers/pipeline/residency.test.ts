@@ -51,3 +51,19 @@ describe('weights resident once (test pack, WASM in Node)', () => {
     await sessions.releaseAll();
   });
 });
+
+describe('bounded caches', () => {
+  it('reference K/V beyond the byte limit evict the oldest', async () => {
+    // One reference's K and V on the test pack: 2 x (2 layers x 64 tokens x 64 dims x 4 bytes) = 64 KiB.
+    const kvBytes = 2 * 2 * 64 * 64 * 4;
+    const { engine, sessions } = await nodeEngine('decomposed', { referenceKVBytes: 2 * kvBytes });
+    const subject = (key: string) => ({ classWord: 'cat', references: [syntheticReference(key, 128, 128, 7)] });
+    // Each subject also caches the black reference: 2 entries fit, the third evicts the oldest.
+    await engine.encodeSubject(subject('a'), 128, 128);
+    expect(engine.cacheSizes().referenceKV).toBe(2);
+    await engine.encodeSubject(subject('b'), 128, 128);
+    // Without the limit it would hold 3 (a, b and the shared black reference); with it, 2.
+    expect(engine.cacheSizes().referenceKV).toBe(2);
+    await sessions.releaseAll();
+  });
+});

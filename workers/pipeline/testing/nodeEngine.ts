@@ -5,13 +5,13 @@ import type { AttentionKind } from '../../pack/manifest';
 import { loadPack, portableGraphs } from '../../pack/loader';
 import { GraphSessions } from '../../runtime/sessions';
 import { diskFetch, TEST_PACK_URL } from '../../test-support/disk-fetch';
-import { Engine, type PreparedReference } from '../engine';
+import { Engine, type EngineContext, type PreparedReference } from '../engine';
 import { compilePrompt } from '../text/prompt';
 
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
 
-export async function nodeEngine(attention: AttentionKind = 'decomposed'): Promise<{ engine: Engine; sessions: GraphSessions }> {
+export async function nodeEngine(attention: AttentionKind = 'decomposed', cacheLimits?: EngineContext['cacheLimits']): Promise<{ engine: Engine; sessions: GraphSessions }> {
   const pack = await loadPack(TEST_PACK_URL, {
     fetch: diskFetch(),
     choose: (m) => {
@@ -29,6 +29,7 @@ export async function nodeEngine(attention: AttentionKind = 'decomposed'): Promi
     attention: (role) => (role.startsWith('vae') ? 'none' : attention),
     tokenize: (prompt, subjects) => compilePrompt(tokenizer, pack.manifest, prompt, subjects),
     createSession: (_name, model) => ort.InferenceSession.create(model, { executionProviders: ['wasm'] }),
+    cacheLimits,
   });
   return { engine, sessions };
 }
