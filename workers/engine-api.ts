@@ -3,7 +3,8 @@
  * session. engine.worker.ts exposes one engine per worker; unit tests make
  * their own in Node.
  */
-import { Tokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer } from '@huggingface/tokenizers';
+import { readPackTokenizer } from './pipeline/text/pack-tokenizer';
 import { transfer } from 'comlink';
 import * as ort from 'onnxruntime-web';
 import { EngineError } from './errors';
@@ -304,12 +305,7 @@ export function createEngineApi(deps: EngineApiDeps) {
   /** Makes a loaded, verified pack the current one: tokenizer, sessions, engine. Only here is the old pack released. */
   async function activate(pack: LoadedPack, backend: Backend, probe: AttentionProbe, choiceByRole: Record<string, AttentionKind>): Promise<PackSummary> {
       const m = pack.manifest;
-      let tokenizer: Tokenizer;
-      try {
-        tokenizer = new Tokenizer(JSON.parse(await (await pack.files.blob(m.tokenizer.file)).text()), {});
-      } catch (e) {
-        throw new Error(`the pack's ${m.tokenizer.file} is not a tokenizer this studio can read: ${(e as Error).message}`, { cause: e });
-      }
+      const tokenizer = await readPackTokenizer(pack);
       await queue.run(releaseCurrent);
       const sessions = new GraphSessions(pack, backend);
       const makeTensor = await gpuTensorMaker();

@@ -6,11 +6,12 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Tokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer } from '@huggingface/tokenizers';
+import { readPackTokenizer } from '../pipeline/text/pack-tokenizer';
 import * as ort from 'onnxruntime-web';
 import { loadPack, portableGraphs, type LoadedPack } from '../pack/loader';
 import type { AttentionKind, GraphRole, GraphSpec, PackManifest } from '../pack/manifest';
-import { Engine } from '../pipeline/engine';
+import { Engine, type EngineContext } from '../pipeline/engine';
 import { compilePrompt } from '../pipeline/text/prompt';
 import { GraphSessions } from '../runtime/sessions';
 import { folderFetch } from './folder-fetch';
@@ -55,15 +56,10 @@ function configureNodeOrt(): void {
 }
 
 /** An Engine on a loaded pack (the graphs it chose), WASM backend. */
-export async function createNodeEngine(pack: LoadedPack): Promise<NodeEngine> {
+export async function createNodeEngine(pack: LoadedPack, opts: Pick<EngineContext, 'cacheLimits'> = {}): Promise<NodeEngine> {
   configureNodeOrt();
   const m = pack.manifest;
-  let tokenizer: Tokenizer;
-  try {
-    tokenizer = new Tokenizer(JSON.parse(await (await pack.files.blob(m.tokenizer.file)).text()), {});
-  } catch (e) {
-    throw new Error(`the pack's ${m.tokenizer.file} is not a tokenizer this studio can read: ${(e as Error).message}`, { cause: e });
-  }
+  const tokenizer = await readPackTokenizer(pack);
   const sessions = new GraphSessions(pack, 'wasm');
   const engine = new Engine({
     packId: `${m.name}@${m.version}`,
@@ -72,6 +68,7 @@ export async function createNodeEngine(pack: LoadedPack): Promise<NodeEngine> {
     attention: (role) => pack.graphs.get(role)?.attention ?? 'none',
     tokenize: (prompt, subjects) => compilePrompt(tokenizer, m, prompt, subjects),
     createSession: (_name, model) => ort.InferenceSession.create(model, { executionProviders: ['wasm'] }),
+    cacheLimits: opts.cacheLimits,
   });
   return {
     pack,

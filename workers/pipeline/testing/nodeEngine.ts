@@ -1,36 +1,12 @@
-/** Node-only: the engine on the built-in test pack (read from disk), WASM backend. */
-import { Tokenizer } from '@huggingface/tokenizers';
-import * as ort from 'onnxruntime-web';
+/** Node-only: the engine on the built-in test pack (read from disk), WASM backend, as the scripts make it. */
 import type { AttentionKind } from '../../pack/manifest';
-import { loadPack, portableGraphs } from '../../pack/loader';
-import { GraphSessions } from '../../runtime/sessions';
-import { diskFetch, TEST_PACK_URL } from '../../test-support/disk-fetch';
-import { Engine, type EngineContext, type PreparedReference } from '../engine';
-import { compilePrompt } from '../text/prompt';
-
-ort.env.wasm.numThreads = 1;
-ort.env.logLevel = 'error';
+import { createNodeEngine, loadPackFromDir } from '../../node/engine';
+import type { GraphSessions } from '../../runtime/sessions';
+import { TEST_PACK_DIR } from '../../test-support/disk-fetch';
+import type { Engine, EngineContext, PreparedReference } from '../engine';
 
 export async function nodeEngine(attention: AttentionKind = 'decomposed', cacheLimits?: EngineContext['cacheLimits']): Promise<{ engine: Engine; sessions: GraphSessions }> {
-  const pack = await loadPack(TEST_PACK_URL, {
-    fetch: diskFetch(),
-    choose: (m) => {
-      const graphs = portableGraphs(m);
-      for (const g of m.graphs) if (g.attention === attention) graphs.set(g.role, g);
-      return graphs;
-    },
-  });
-  const tokenizer = new Tokenizer(JSON.parse(await (await pack.files.blob(pack.manifest.tokenizer.file)).text()), {});
-  const sessions = new GraphSessions(pack, 'wasm');
-  const engine = new Engine({
-    packId: `${pack.manifest.name}@${pack.manifest.version}`,
-    manifest: pack.manifest,
-    sessions,
-    attention: (role) => (role.startsWith('vae') ? 'none' : attention),
-    tokenize: (prompt, subjects) => compilePrompt(tokenizer, pack.manifest, prompt, subjects),
-    createSession: (_name, model) => ort.InferenceSession.create(model, { executionProviders: ['wasm'] }),
-    cacheLimits,
-  });
+  const { engine, sessions } = await createNodeEngine(await loadPackFromDir(TEST_PACK_DIR, { attention }), { cacheLimits });
   return { engine, sessions };
 }
 
