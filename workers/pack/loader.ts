@@ -10,6 +10,7 @@ import {
   graphBytes,
   graphFiles,
   ManifestError,
+  PackFileError,
   packFiles,
   parseManifest,
   sha256,
@@ -317,10 +318,7 @@ export async function loadPackFromBlobs(
     }
     blobs.set(ref.file, blob);
   }
-  if (problems.length) {
-    const { PackFileError } = await import('./manifest');
-    throw new PackFileError(problems);
-  }
+  if (problems.length) throw new PackFileError(problems);
   opts.onProgress?.({ kind: 'ready' });
   return { url, manifest, graphs, files: filesOf(blobs), summary: summarizePack(url, manifest, graphs, 'folder') };
 }
