@@ -78,37 +78,112 @@ export function emitGelu(g: GraphBuilder, x: string): string {
 }
 
 /**
+ * How an attention is cut into pieces (docs/pack-format.md section 8): the
+ * queries in `queryChunks` row ranges, and within each range the heads in
+ * groups of `headsPerPiece`. One piece computes the scores of its heads for
+ * its queries against every key; no tensor holds more than one piece's
+ * scores. Both counts are static (fixed when the graph is built); the chunk
+ * boundaries are computed at run time from the query count S: chunk j is rows
+ * [floor(j S / n), floor((j + 1) S / n)), at most ceil(S / n) rows. A graph
+ * needs S >= queryChunks (every chunk non-empty).
+ */
+export interface AttentionPieces {
+  headsPerPiece: number;
+  queryChunks: number;
+}
+
+/** Every head and every query in one piece: attention as one MatMul/Softmax/MatMul (or one fused call). */
+export const WHOLE_ATTENTION: AttentionPieces = { headsPerPiece: Number.POSITIVE_INFINITY, queryChunks: 1 };
+
+/**
+ * The additive bias of one chunk of query rows, [B, 1, rows, L] (broadcast
+ * over heads). `rows` is null for a single chunk (every row). A caller whose
+ * bias is a sum (the DiT's attention_bias plus a layer's ref_layer_bias
+ * columns) builds the sum per chunk, so that it never exists for all rows.
+ */
+export type BiasRows = (rows: { start: string; end: string } | null) => string;
+
+/**
  * softmax(Q K^T / sqrt(dh) + bias) V for q [B, S, D], k/v [B, L, D], bias
- * [B, 1, S, L] or null. `mha` uses com.microsoft.MultiHeadAttention, which
- * needs the bias at its full shape [B, heads, S, L].
+ * [B, 1, S, L] (a tensor, or a function giving the rows of one query chunk)
+ * or null, computed in pieces (AttentionPieces) in piece order: for each
+ * query chunk, its bias rows, then for each head group its scores, bias
+ * added, softmax and product with V. Onnxruntime runs the nodes in that order
+ * and frees a piece's scores after its last consumer, so one layer holds at
+ * most the chunk's bias rows plus two pieces of scores (the logits and the
+ * softmax output):
+ *   (2 * headsPerPiece + 1) * B * ceil(S / queryChunks) * L * 4 bytes
+ * (2 * headsPerPiece without a bias). The bias is never expanded per head in
+ * `decomposed`. `mha` makes one com.microsoft.MultiHeadAttention call per
+ * piece (num_heads = headsPerPiece); its WebGPU (JSEP) kernel accepts only an
+ * attention_bias of shape [B, num_heads, S, L], so with headsPerPiece = 1 the
+ * chunk's bias [B, 1, rows, L] is fed as it is, and with more heads per
+ * piece it is expanded to the piece's heads only.
  */
 export function emitAttention(
   g: GraphBuilder,
   q: string,
   k: string,
   v: string,
-  bias: string | null,
+  bias: string | BiasRows | null,
   heads: number,
   dim: number,
   impl: AttentionImpl,
+  pieces: AttentionPieces = WHOLE_ATTENTION,
 ): string {
   const dh = dim / heads;
+  if (!Number.isInteger(dh)) throw new Error(`${heads} heads do not divide the width ${dim}`);
+  const hp = Math.min(heads, pieces.headsPerPiece);
+  const n = pieces.queryChunks;
+  if (!Number.isInteger(hp) || hp < 1 || heads % hp !== 0) throw new Error(`headsPerPiece ${pieces.headsPerPiece} does not divide ${heads} heads`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`queryChunks must be a whole number >= 1 (got ${n})`);
+  const groups = heads / hp;
   const scale = Math.fround(1 / Math.sqrt(dh));
+  const biasRows: BiasRows | null = bias === null ? null : typeof bias === 'string' ? (rows) => (rows ? sliceAxis(g, bias, rows.start, rows.end, 2) : bias) : bias;
+  const split = (x: string, axis: number, width: number) =>
+    groups === 1 ? [x] : g.opN('Split', [x, g.i64(new Array<number>(groups).fill(width))], groups, { axis: attr.int(axis) });
+  // Query chunk j: rows [floor(j S / n), floor((j + 1) S / n)).
+  const S = n > 1 ? dimOf(g, q, 1) : '';
+  const bound = (j: number) => (j === 0 ? g.i64([0]) : j === n ? S : g.op('Div', [g.op('Mul', [S, g.i64([j])]), g.i64([n])]));
+  const chunks = Array.from({ length: n }, (_, j) => (n > 1 ? { start: bound(j), end: bound(j + 1) } : null));
+
   if (impl === 'mha') {
     g.useOpset('com.microsoft', 1);
-    const inputs = [q, k, v];
-    if (bias) inputs.push('', '', g.op('Expand', [bias, g.i64([1, heads, 1, 1])]));
-    return g.op('MultiHeadAttention', inputs, { num_heads: attr.int(heads), scale: attr.float(scale) }, 'com.microsoft');
+    const qg = split(q, 2, hp * dh);
+    const kg = split(k, 2, hp * dh);
+    const vg = split(v, 2, hp * dh);
+    const outs = chunks.map((rows) => {
+      let b = biasRows ? biasRows(rows) : null;
+      if (b && hp > 1) b = g.op('Expand', [b, g.i64([1, hp, 1, 1])]);
+      const parts = qg.map((qi, i) => {
+        const qc = rows ? sliceAxis(g, qi, rows.start, rows.end, 1) : qi;
+        const inputs = [qc, kg[i]!, vg[i]!];
+        if (b) inputs.push('', '', b);
+        return g.op('MultiHeadAttention', inputs, { num_heads: attr.int(hp), scale: attr.float(scale) }, 'com.microsoft');
+      });
+      return parts.length > 1 ? g.op('Concat', parts, { axis: attr.int(2) }) : parts[0]!;
+    });
+    return outs.length > 1 ? g.op('Concat', outs, { axis: attr.int(1) }) : outs[0]!;
   }
-  const split = g.i64([0, 0, heads, dh]);
-  const qh = g.op('Transpose', [g.op('Reshape', [q, split])], { perm: attr.ints([0, 2, 1, 3]) });
-  const kt = g.op('Transpose', [g.op('Reshape', [k, split])], { perm: attr.ints([0, 2, 3, 1]) });
-  const vh = g.op('Transpose', [g.op('Reshape', [v, split])], { perm: attr.ints([0, 2, 1, 3]) });
-  let logits = g.op('Mul', [g.op('MatMul', [qh, kt]), g.constF32([scale])]);
-  if (bias) logits = g.op('Add', [logits, bias]);
-  const probs = g.op('Softmax', [logits], { axis: attr.int(-1) });
-  const o = g.op('Transpose', [g.op('MatMul', [probs, vh])], { perm: attr.ints([0, 2, 1, 3]) });
-  return g.op('Reshape', [o, g.i64([0, 0, dim])]);
+
+  const headShape = g.i64([0, 0, heads, dh]);
+  // The scale goes on Q ([B, S, D]) rather than on every piece's scores.
+  const qs = g.op('Mul', [q, g.constF32([scale])]);
+  const qg = split(g.op('Transpose', [g.op('Reshape', [qs, headShape])], { perm: attr.ints([0, 2, 1, 3]) }), 1, hp);
+  const kg = split(g.op('Transpose', [g.op('Reshape', [k, headShape])], { perm: attr.ints([0, 2, 3, 1]) }), 1, hp);
+  const vg = split(g.op('Transpose', [g.op('Reshape', [v, headShape])], { perm: attr.ints([0, 2, 1, 3]) }), 1, hp);
+  const outs = chunks.map((rows) => {
+    const b = biasRows ? biasRows(rows) : null;
+    const parts = qg.map((qi, i) => {
+      const qc = rows ? sliceAxis(g, qi, rows.start, rows.end, 2) : qi;
+      let logits = g.op('MatMul', [qc, kg[i]!]);
+      if (b) logits = g.op('Add', [logits, b]);
+      return g.op('MatMul', [g.op('Softmax', [logits], { axis: attr.int(-1) }), vg[i]!]);
+    });
+    return parts.length > 1 ? g.op('Concat', parts, { axis: attr.int(1) }) : parts[0]!;
+  });
+  const o = outs.length > 1 ? g.op('Concat', outs, { axis: attr.int(2) }) : outs[0]!;
+  return g.op('Reshape', [g.op('Transpose', [o], { perm: attr.ints([0, 2, 1, 3]) }), g.i64([0, 0, dim])]);
 }
 
 /** Dimension `axis` of `x` as an int64 tensor of shape [1]. */

@@ -17,8 +17,8 @@ import { describe, expect, it } from 'vitest';
 import { buildDitReference, buildDitStep } from './models/dit';
 import { buildTextEncoder, textEncodeRef } from './models/text';
 import { buildVaeDecoder, buildVaeEncoder, vaeDecodeRef, vaeEncodeRef } from './models/vae';
-import type { AttentionImpl, PrecisionSpec } from './nn';
-import { makeModelParams } from './pack';
+import type { AttentionImpl, AttentionPieces, PrecisionSpec } from './nn';
+import { makeModelParams, piecesFor } from './pack';
 import { Rng } from './params';
 import { ditReferenceRef, ditStepRef } from './reference/dit';
 import { TEST_PACK_CONFIG } from './testPack';
@@ -30,6 +30,7 @@ const D = dit.dim;
 const C = dit.latentChannels;
 const LAYERS = dit.layers;
 const FP32: PrecisionSpec = { matmul: 'fp32', conv: 'fp32', blockSize: 32 };
+const WHOLE: AttentionPieces = { headsPerPiece: Number.POSITIVE_INFINITY, queryChunks: 1 };
 const PRECISIONS: PrecisionSpec[] = [FP32, { matmul: 'int8', conv: 'int8', blockSize: 32 }, { matmul: 'int4', conv: 'int8', blockSize: 32 }];
 
 /** Quantized layers on the longest path through each graph (see the file comment). */
@@ -49,7 +50,7 @@ export function quantTolerance(p: PrecisionSpec, depth: number): number {
 
 interface Case {
   role: keyof typeof DEPTH;
-  build: (p: PrecisionSpec, impl: AttentionImpl) => import('./ir').IrGraph;
+  build: (p: PrecisionSpec, impl: AttentionImpl, pieces: AttentionPieces) => import('./ir').IrGraph;
   feeds: Record<string, Feed>;
   output: string;
   reference: (p: PrecisionSpec) => Float32Array;
@@ -126,21 +127,21 @@ const cases: Case[] = [
   },
   {
     role: 'text_encoder',
-    build: (p, impl) => buildTextEncoder(params.text, p, impl),
+    build: (p, impl, pieces) => buildTextEncoder(params.text, p, impl, pieces),
     feeds: { input_ids: { type: 'int64', dims: [B, M], data: BigInt64Array.from(ids.flat().map(BigInt)) } },
     output: 'text_embeddings',
     reference: (p) => stack(ids.map((s) => textEncodeRef(params.text, p, s).embeddings)),
   },
   {
     role: 'text_encoder',
-    build: (p, impl) => buildTextEncoder(params.text, p, impl),
+    build: (p, impl, pieces) => buildTextEncoder(params.text, p, impl, pieces),
     feeds: { input_ids: { type: 'int64', dims: [B, M], data: BigInt64Array.from(ids.flat().map(BigInt)) } },
     output: 'pooled',
     reference: (p) => stack(ids.map((s) => textEncodeRef(params.text, p, s).pooled)),
   },
   {
     role: 'dit_reference',
-    build: (p, impl) => buildDitReference(params.dit, p, impl),
+    build: (p, impl, pieces) => buildDitReference(params.dit, p, impl, pieces),
     feeds: { ref_latents: f32([B, C, h, w], stack(refLatents.slice(0, 2))), ref_pooled: f32([B, dit.pooledDim], stack(refPooled.slice(0, 2))) },
     output: 'ref_k',
     reference: (p) => {
@@ -150,7 +151,7 @@ const cases: Case[] = [
   },
   {
     role: 'dit_reference',
-    build: (p, impl) => buildDitReference(params.dit, p, impl),
+    build: (p, impl, pieces) => buildDitReference(params.dit, p, impl, pieces),
     feeds: { ref_latents: f32([B, C, h, w], stack(refLatents.slice(0, 2))), ref_pooled: f32([B, dit.pooledDim], stack(refPooled.slice(0, 2))) },
     output: 'ref_v',
     reference: (p) => {
@@ -175,7 +176,7 @@ describe.each(PRECISIONS)('graphs at matmul=$matmul conv=$conv', (prec) => {
   const stepCases: Case[] = [
     {
       role: 'dit_step',
-      build: (p, impl) => buildDitStep(params.dit, p, impl, 'cached'),
+      build: (p, impl, pieces) => buildDitStep(params.dit, p, impl, 'cached', pieces),
       feeds: stepFeeds({
         ref_k: f32([LAYERS, B, R, D], stack(Array.from({ length: LAYERS }, (_, l) => stack([0, 1].map((b) => kv.kv('k', l, b)))))),
         ref_v: f32([LAYERS, B, R, D], stack(Array.from({ length: LAYERS }, (_, l) => stack([0, 1].map((b) => kv.kv('v', l, b)))))),
@@ -203,7 +204,7 @@ describe.each(PRECISIONS)('graphs at matmul=$matmul conv=$conv', (prec) => {
     },
     {
       role: 'dit_step_full',
-      build: (p, impl) => buildDitStep(params.dit, p, impl, 'full'),
+      build: (p, impl, pieces) => buildDitStep(params.dit, p, impl, 'full', pieces),
       feeds: stepFeeds({
         ref_latents: f32([B, 2, C, h, w], stack([0, 1, 1, 2].map((j) => refLatents[j]!))),
         ref_pooled: f32([B, 2, dit.pooledDim], stack([0, 1, 1, 2].map((j) => refPooled[j]!))),
@@ -233,7 +234,8 @@ describe.each(PRECISIONS)('graphs at matmul=$matmul conv=$conv', (prec) => {
   const rows = all.flatMap((c) => (c.role.startsWith('vae') ? [{ c, impl: 'decomposed' as const }] : impls.map((impl) => ({ c, impl }))));
 
   it.each(rows.map((r) => ({ ...r, name: `${r.c.role}.${r.c.output} (${r.c.role.startsWith('vae') ? 'no attention' : r.impl})` })))('$name', async ({ c, impl }) => {
-    const out = await runGraph(c.build(prec, impl), c.feeds);
+    const pieces = c.role.startsWith('vae') ? WHOLE : piecesFor(TEST_PACK_CONFIG, c.role as Exclude<Case['role'], 'vae_encoder' | 'vae_decoder'>);
+    const out = await runGraph(c.build(prec, impl, pieces), c.feeds);
     const got = out[c.output]!.data;
     const exact = c.reference(prec);
     const wiring = maxAbsDiff(got, exact);
@@ -251,4 +253,17 @@ describe.each(PRECISIONS)('graphs at matmul=$matmul conv=$conv', (prec) => {
       console.log(`[numerics] fp32 ${c.role}.${c.output} ${impl}: max abs ${wiring.toExponential(2)} (|ref| max ${scale.toFixed(2)})`);
     }
   });
+
+  // Other cuts of the same attention give the same numbers: every head and query at once (the graphs
+  // before pieces), two heads per piece over 3 uneven chunks, all four heads per piece over 5 chunks.
+  if (prec === FP32) {
+    const cuts: AttentionPieces[] = [WHOLE, { headsPerPiece: 2, queryChunks: 3 }, { headsPerPiece: 4, queryChunks: 5 }];
+    const ditRows = all.filter((c) => c.role.startsWith('dit') && c.output !== 'ref_v').flatMap((c) => impls.flatMap((impl) => cuts.map((pieces) => ({ c, impl, pieces }))));
+    it.each(ditRows.map((r) => ({ ...r, name: `${r.c.role}.${r.c.output} (${r.impl}, ${r.pieces.headsPerPiece} heads x ${r.pieces.queryChunks} chunks)` })))('$name', async ({ c, impl, pieces }) => {
+      const out = await runGraph(c.build(prec, impl, pieces), c.feeds);
+      const wiring = maxAbsDiff(out[c.output]!.data, c.reference(prec));
+      console.log(`[numerics] fp32 ${c.role}.${c.output} ${impl} ${pieces.headsPerPiece}x${pieces.queryChunks}: max abs ${wiring.toExponential(2)}`);
+      expect(wiring).toBeLessThan(1e-4);
+    });
+  }
 });

@@ -4,7 +4,7 @@ import type { IrGraph } from './ir';
 import { buildDitReference, buildDitStep, makeDitParams, type DitConfig, type DitParams } from './models/dit';
 import { buildTextEncoder, makeTextParams, type TextConfig, type TextParams } from './models/text';
 import { buildVaeDecoder, buildVaeEncoder, makeVaeParams, VAE_DOWNSAMPLE, type VaeConfig, type VaeParams } from './models/vae';
-import type { AttentionImpl, PrecisionSpec } from './nn';
+import type { AttentionImpl, AttentionPieces, PrecisionSpec } from './nn';
 import { Rng } from './params';
 import { serializeModelWithExternalData, type ExternalDataOptions } from './serialize';
 import { buildTokenizerJson, SPECIAL_TOKENS } from './tokenizer';
@@ -18,6 +18,15 @@ export interface PackBuildConfig {
   precision: PrecisionSpec;
   /** Attention variants to build; the first must be 'decomposed'. */
   attention: AttentionImpl[];
+  /**
+   * How every graph's attention is cut into pieces (nn.ts emitAttention,
+   * docs/pack-format.md section 8): heads per piece (a divisor of each
+   * encoder's heads) and, per graph, the static number of query chunks. One
+   * layer then holds at most (2 headsPerPiece + 1) B ceil(S / queryChunks) L 4
+   * bytes of attention; choose the chunks for the largest case the pack is
+   * meant to run (workers/plan/attention.ts chooseQueryChunk).
+   */
+  attentionPieces: { headsPerPiece: number; queryChunks: Record<AttentionRole, number> };
   dit: DitConfig;
   vae: VaeConfig;
   text: Omit<TextConfig, 'vocabSize'>;
@@ -36,6 +45,14 @@ export interface PackBuildConfig {
   externalData?: { roles: GraphRole[] } & Omit<ExternalDataOptions, 'baseName'>;
   referenceModes: NonNullable<PackManifest['referenceModes']>;
   source: NonNullable<PackManifest['source']>;
+}
+
+/** The roles whose graphs have attention. */
+export type AttentionRole = 'text_encoder' | 'dit_reference' | 'dit_step' | 'dit_step_full';
+
+/** The pieces of one role's graphs. */
+export function piecesFor(cfg: Pick<PackBuildConfig, 'attentionPieces'>, role: AttentionRole): AttentionPieces {
+  return { headsPerPiece: cfg.attentionPieces.headsPerPiece, queryChunks: cfg.attentionPieces.queryChunks[role] };
 }
 
 export interface ModelParams {
@@ -63,17 +80,18 @@ export interface BuiltGraph {
 }
 
 /** Every graph of a pack at one precision, for each attention variant. */
-export function buildPackGraphs(m: ModelParams, prec: PrecisionSpec, impls: AttentionImpl[]): BuiltGraph[] {
+export function buildPackGraphs(m: ModelParams, prec: PrecisionSpec, impls: AttentionImpl[], cfg: Pick<PackBuildConfig, 'attentionPieces'>): BuiltGraph[] {
+  const at = (role: AttentionRole) => piecesFor(cfg, role);
   const out: BuiltGraph[] = [
     { role: 'vae_encoder', attention: 'none', graph: buildVaeEncoder(m.vae, prec) },
     { role: 'vae_decoder', attention: 'none', graph: buildVaeDecoder(m.vae, prec) },
   ];
   for (const impl of impls) {
     out.push(
-      { role: 'text_encoder', attention: impl, graph: buildTextEncoder(m.text, prec, impl) },
-      { role: 'dit_reference', attention: impl, graph: buildDitReference(m.dit, prec, impl) },
-      { role: 'dit_step', attention: impl, graph: buildDitStep(m.dit, prec, impl, 'cached') },
-      { role: 'dit_step_full', attention: impl, graph: buildDitStep(m.dit, prec, impl, 'full') },
+      { role: 'text_encoder', attention: impl, graph: buildTextEncoder(m.text, prec, impl, at('text_encoder')) },
+      { role: 'dit_reference', attention: impl, graph: buildDitReference(m.dit, prec, impl, at('dit_reference')) },
+      { role: 'dit_step', attention: impl, graph: buildDitStep(m.dit, prec, impl, 'cached', at('dit_step')) },
+      { role: 'dit_step_full', attention: impl, graph: buildDitStep(m.dit, prec, impl, 'full', at('dit_step_full')) },
     );
   }
   return out;
@@ -92,7 +110,7 @@ export async function buildPack(cfg: PackBuildConfig): Promise<{ manifest: PackM
   const tokenizerBytes = new TextEncoder().encode(params.tokenizerJson);
   files.set('tokenizer.json', tokenizerBytes);
   const graphs = [];
-  for (const b of buildPackGraphs(params, cfg.precision, cfg.attention)) {
+  for (const b of buildPackGraphs(params, cfg.precision, cfg.attention, cfg)) {
     const file = graphFileName(b);
     const ext = cfg.externalData?.roles.includes(b.role) ? { ...cfg.externalData, baseName: file } : undefined;
     const { model: bytes, shards, largestTensorBytes } = serializeModelWithExternalData(b.graph, ext);

@@ -15,6 +15,9 @@ export const TEST_PACK_CONFIG: PackBuildConfig = {
   seed: 20261122,
   precision: { matmul: 'int8', conv: 'int8', blockSize: 32 },
   attention: ['decomposed', 'mha'],
+  // One head per piece, as in a real pack. The tiny sizes fit one chunk, but the DiT graphs are cut
+  // into query chunks anyway (3 for full mode: uneven chunks) so that the chunked path runs everywhere.
+  attentionPieces: { headsPerPiece: 1, queryChunks: { text_encoder: 1, dit_reference: 2, dit_step: 2, dit_step_full: 3 } },
   dit: {
     latentChannels: 4,
     patchSize: 2,

@@ -5,11 +5,15 @@
  * - probeAttention: the conformance probe of WEBGPU-FINDINGS.md. Fused
  *   com.microsoft.MultiHeadAttention and the decomposed MatMul/Softmax/MatMul
  *   run on the same inputs, both checked against the TypeScript reference;
- *   the engine uses a fused graph variant only where it matches.
+ *   the engine uses a fused graph variant only where it matches. Both are
+ *   emitted by the pack builder's own emitAttention in the form the pack
+ *   graphs use (PROBE_PIECES): one head per piece and chunked query rows, so
+ *   the fused case runs one MultiHeadAttention per head and chunk, fed the
+ *   chunk's bias rows [B, 1, rows, L] as they are (never expanded per head).
  */
 import * as ort from 'onnxruntime-web';
-import { GraphBuilder } from '../packbuild/ir';
-import { emitAttention, type AttentionImpl } from '../packbuild/nn';
+import { GraphBuilder, type IrGraph } from '../packbuild/ir';
+import { emitAttention, type AttentionImpl, type AttentionPieces } from '../packbuild/nn';
 import { attentionRef } from '../packbuild/reference/ops';
 import { serializeModel } from '../packbuild/serialize';
 
@@ -52,20 +56,30 @@ export interface AttentionProbeCase {
 
 export interface AttentionProbe {
   backend: 'webgpu' | 'wasm';
+  /** The cut of the attention that was compared (nn.ts AttentionPieces). */
+  pieces: AttentionPieces;
   tolerance: number;
   cases: AttentionProbeCase[];
 }
 
 export const ATTENTION_PROBE_TOLERANCE = 1e-4;
 
-function attentionGraph(impl: AttentionImpl, heads: number, dim: number, withBias: boolean): Uint8Array {
+/**
+ * The form of the pack builder's graphs (workers/packbuild/pack.ts
+ * attentionPieces: one head per piece; the DiT graphs chunk their query rows),
+ * with 2 chunks so that the probe's 6 or 7 queries are cut unevenly.
+ */
+export const PROBE_PIECES: AttentionPieces = { headsPerPiece: 1, queryChunks: 2 };
+
+/** The probe's attention graph (exported for its test). */
+export function attentionProbeGraph(impl: AttentionImpl, heads: number, dim: number, withBias: boolean, pieces: AttentionPieces): IrGraph {
   const g = new GraphBuilder(`attention_probe_${impl}`);
   const q = g.input('q', 'float32', ['batch', 'S', dim]);
   const k = g.input('k', 'float32', ['batch', 'L', dim]);
   const v = g.input('v', 'float32', ['batch', 'L', dim]);
   const bias = withBias ? g.input('bias', 'float32', ['batch', 1, 'S', 'L']) : null;
-  g.output(emitAttention(g, q, k, v, bias, heads, dim, impl), 'out', 'float32', ['batch', 'S', dim]);
-  return serializeModel(g.build());
+  g.output(emitAttention(g, q, k, v, bias, heads, dim, impl, pieces), 'out', 'float32', ['batch', 'S', dim]);
+  return g.build();
 }
 
 function values(n: number, seed: number, scale: number): Float32Array {
@@ -79,9 +93,9 @@ function values(n: number, seed: number, scale: number): Float32Array {
 /**
  * Runs both attention implementations on `backend` with the pack's head
  * layout, with a bias of shape [B, 1, S, L] (S != L, some entries at the
- * "may not attend" value) and without one.
+ * "may not attend" value) and without one, cut into `pieces` as the graphs are.
  */
-export async function probeAttention(backend: 'webgpu' | 'wasm', heads: number, dim: number, biasMin: number): Promise<AttentionProbe> {
+export async function probeAttention(backend: 'webgpu' | 'wasm', heads: number, dim: number, biasMin: number, pieces: AttentionPieces = PROBE_PIECES): Promise<AttentionProbe> {
   const B = 2;
   const cases: AttentionProbeCase[] = [];
   for (const withBias of [true, false]) {
@@ -97,7 +111,7 @@ export async function probeAttention(backend: 'webgpu' | 'wasm', heads: number, 
       ref.set(attentionRef(slice(q, S * dim), slice(k, L * dim), slice(v, L * dim), bias ? slice(bias, S * L) : null, heads, dim), b * S * dim);
     }
     const run = async (impl: AttentionImpl): Promise<number> => {
-      const session = await ort.InferenceSession.create(attentionGraph(impl, heads, dim, withBias), { executionProviders: [backend] });
+      const session = await ort.InferenceSession.create(serializeModel(attentionProbeGraph(impl, heads, dim, withBias, pieces)), { executionProviders: [backend] });
       try {
         const feeds: Record<string, ort.Tensor> = {
           q: new ort.Tensor('float32', q, [B, S, dim]),
@@ -123,5 +137,5 @@ export async function probeAttention(backend: 'webgpu' | 'wasm', heads: number, 
     }
     cases.push({ withBias, fusedError, decomposedError, fusedMatches: fusedError <= ATTENTION_PROBE_TOLERANCE, error });
   }
-  return { backend, tolerance: ATTENTION_PROBE_TOLERANCE, cases };
+  return { backend, pieces, tolerance: ATTENTION_PROBE_TOLERANCE, cases };
 }

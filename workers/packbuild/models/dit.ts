@@ -11,7 +11,7 @@
  * - full: one step with the references as live tokens (queries too).
  */
 import { attr, GraphBuilder, type IrGraph } from '../ir';
-import { dimOf, emitAttention, emitConv, emitGelu, emitLayerNorm, emitLinear, emitSilu, sliceAxis, type AttentionImpl, type PrecisionSpec } from '../nn';
+import { dimOf, emitAttention, emitConv, emitGelu, emitLayerNorm, emitLinear, emitSilu, sliceAxis, type AttentionImpl, type AttentionPieces, type BiasRows, type PrecisionSpec } from '../nn';
 import { conv2d, linear, uniform, type Conv2d, type Linear, type Rng } from '../params';
 
 export interface DitConfig {
@@ -181,17 +181,23 @@ class DitEmitter {
 
   /**
    * attention_bias + this layer's ref_layer_bias on the reference columns of
-   * the text and image rows (rows of reference queries, in full mode, get none).
-   * The layer bias is padded to one row [B, 1, 1, L] and broadcast over rows,
-   * so a layer costs one small Pad and one Add (plus a row mask in full mode).
+   * the text and image rows (rows of reference queries, in full mode, get none),
+   * built per query chunk (nn.ts BiasRows): the chunk's rows of attention_bias
+   * plus the layer bias, padded to one row [B, 1, 1, L] and broadcast over the
+   * chunk's rows (times the chunk's rows of the row mask in full mode). The sum
+   * exists for one chunk of rows at a time, never for every row at once (unless
+   * the graph has a single chunk).
    */
-  layerBias(bias: string, refLayerBias: string, layer: number, textImageCols: string, refRows: string | null): string {
+  layerBias(bias: string, refLayerBias: string, layer: number, textImageCols: string, refRows: string | null): BiasRows {
     const g = this.g;
     const lb = g.op('Unsqueeze', [g.op('Gather', [refLayerBias, g.i64([layer], [])], { axis: attr.int(0) }), g.i64([1, 2])]);
     const pads = g.op('Concat', [g.i64([0, 0, 0]), textImageCols, g.i64([0, 0, 0, 0])], { axis: attr.int(0) });
-    let cols = g.op('Pad', [lb, pads]);
-    if (refRows) cols = g.op('Mul', [cols, refRows]);
-    return g.op('Add', [bias, cols]);
+    const cols = g.op('Pad', [lb, pads]);
+    return (rows) => {
+      const b = rows ? sliceAxis(g, bias, rows.start, rows.end, 2) : bias;
+      const c = refRows ? g.op('Mul', [cols, rows ? sliceAxis(g, refRows, rows.start, rows.end, 2) : refRows]) : cols;
+      return g.op('Add', [b, c]);
+    };
   }
 
   /** Full mode: [1, 1, S, 1] with 1 on text/image rows and 0 on reference rows. */
@@ -251,7 +257,7 @@ export function fuseColumns(parts: Linear[]): Linear {
 const latentShape = (c: DitConfig) => ['batch', c.latentChannels, 'latent_height', 'latent_width'];
 
 /** Cached-mode reference pass: ref_latents [B, C, h, w], ref_pooled [B, P] -> ref_k, ref_v [layers, B, R, D]. */
-export function buildDitReference(p: DitParams, prec: PrecisionSpec, impl: AttentionImpl): IrGraph {
+export function buildDitReference(p: DitParams, prec: PrecisionSpec, impl: AttentionImpl, pieces: AttentionPieces): IrGraph {
   const e = new DitEmitter(p, prec, impl, 'dit_reference');
   const { g, D } = e;
   const { cfg } = p;
@@ -266,7 +272,7 @@ export function buildDitReference(p: DitParams, prec: PrecisionSpec, impl: Atten
       const s = e.qkv(x, b.image, cond, 1);
       ks.push(g.op('Unsqueeze', [s.k, g.i64([0])]));
       vs.push(g.op('Unsqueeze', [s.v, g.i64([0])]));
-      if (l < p.blocks.length - 1) x = e.finish(x, emitAttention(g, s.q, s.k, s.v, null, cfg.heads, D, impl), b.image, s.m);
+      if (l < p.blocks.length - 1) x = e.finish(x, emitAttention(g, s.q, s.k, s.v, null, cfg.heads, D, impl, pieces), b.image, s.m);
     }),
   );
   const kvShape = [cfg.layers, 'batch', 'ref_tokens', D];
@@ -276,7 +282,7 @@ export function buildDitReference(p: DitParams, prec: PrecisionSpec, impl: Atten
 }
 
 /** One step, cached or full reference mode (see the file comment). */
-export function buildDitStep(p: DitParams, prec: PrecisionSpec, impl: AttentionImpl, mode: 'cached' | 'full'): IrGraph {
+export function buildDitStep(p: DitParams, prec: PrecisionSpec, impl: AttentionImpl, mode: 'cached' | 'full', pieces: AttentionPieces): IrGraph {
   const e = new DitEmitter(p, prec, impl, mode === 'cached' ? 'dit_step' : 'dit_step_full');
   const { g, D } = e;
   const { cfg } = p;
@@ -327,7 +333,7 @@ export function buildDitStep(p: DitParams, prec: PrecisionSpec, impl: AttentionI
       const q = e.concat1(r ? [t.q, i.q, toSeq(r.q)] : [t.q, i.q]);
       const k = e.concat1(r ? [t.k, i.k, toSeq(r.k)] : [t.k, i.k, layerK(refK)]);
       const v = e.concat1(r ? [t.v, i.v, toSeq(r.v)] : [t.v, i.v, layerK(refV)]);
-      const o = emitAttention(g, q, k, v, e.layerBias(bias, refLayerBias, l, MN, rowMask), cfg.heads, D, impl);
+      const o = emitAttention(g, q, k, v, e.layerBias(bias, refLayerBias, l, MN, rowMask), cfg.heads, D, impl, pieces);
       const oText = sliceAxis(g, o, g.i64([0]), M, 1); // unused after the last block
       const oImage = sliceAxis(g, o, M, MN, 1);
       // After the last block only the image tokens are read (SD3's context_pre_only): skip the rest.

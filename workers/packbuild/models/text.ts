@@ -1,6 +1,6 @@
 /** A one-block transformer text encoder: ids -> per-token embeddings + a pooled embedding. */
 import { attr, GraphBuilder, type IrGraph } from '../ir';
-import { dimOf, emitAttention, emitGelu, emitLayerNorm, emitLinear, sliceAxis, type AttentionImpl, type PrecisionSpec } from '../nn';
+import { dimOf, emitAttention, emitGelu, emitLayerNorm, emitLinear, sliceAxis, type AttentionImpl, type AttentionPieces, type PrecisionSpec } from '../nn';
 import { linear, norm, uniform, type Linear, type Norm, type Rng } from '../params';
 import { add, attentionRef, gelu, layerNormRef, linearRef } from '../reference/ops';
 
@@ -49,7 +49,7 @@ export function makeTextParams(rng: Rng, cfg: TextConfig): TextParams {
   };
 }
 
-export function buildTextEncoder(p: TextParams, prec: PrecisionSpec, impl: AttentionImpl): IrGraph {
+export function buildTextEncoder(p: TextParams, prec: PrecisionSpec, impl: AttentionImpl, pieces: AttentionPieces): IrGraph {
   const g = new GraphBuilder('text_encoder');
   const D = p.cfg.dim;
   const ids = g.input('input_ids', 'int64', ['batch', 'text_tokens']);
@@ -58,7 +58,7 @@ export function buildTextEncoder(p: TextParams, prec: PrecisionSpec, impl: Atten
   let h = g.op('Add', [tok, pos]);
   g.scope('block', () => {
     const n1 = emitLayerNorm(g, h, D, p.ln1);
-    const a = emitAttention(g, emitLinear(g, n1, p.q, prec, 'q'), emitLinear(g, n1, p.k, prec, 'k'), emitLinear(g, n1, p.v, prec, 'v'), null, p.cfg.heads, D, impl);
+    const a = emitAttention(g, emitLinear(g, n1, p.q, prec, 'q'), emitLinear(g, n1, p.k, prec, 'k'), emitLinear(g, n1, p.v, prec, 'v'), null, p.cfg.heads, D, impl, pieces);
     h = g.op('Add', [h, emitLinear(g, a, p.o, prec, 'o')]);
     const n2 = emitLayerNorm(g, h, D, p.ln2);
     h = g.op('Add', [h, emitLinear(g, emitGelu(g, emitLinear(g, n2, p.mlp1, prec, 'mlp1')), p.mlp2, prec, 'mlp2')]);
