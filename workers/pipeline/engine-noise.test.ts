@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine, GenerateRequest } from './engine';
 import { gaussianNoise } from './schedule';
-import { nodeEngine, syntheticReference } from './testing/nodeEngine';
+import { mochiSubject, nodeEngine, syntheticReference, testRequest } from './testing/nodeEngine';
 
 const W = 128;
 const H = 128;
@@ -18,22 +18,8 @@ beforeAll(async () => {
   dims = { C: channels, h: H / downsample, w: W / downsample };
 });
 
-const request = (over: Partial<GenerateRequest> = {}): GenerateRequest => ({
-  prompt: '@mochi on a table',
-  negativePrompt: '',
-  subjects: [{ name: 'mochi', classWord: 'cat', placeholder: '<s1>', gamma: 1, references: [syntheticReference('noise-ref', W, H, 3)] }],
-  width: W,
-  height: H,
-  steps: 2,
-  seed: 77,
-  textGuidance: 4,
-  refGuidance: 2,
-  dropRatio: 0,
-  dropSchedule: 'random',
-  refMode: 'cached',
-  previewEvery: 0,
-  ...over,
-});
+const request = (over: Partial<GenerateRequest> = {}): GenerateRequest =>
+  testRequest({ subjects: [mochiSubject('noise-ref', { references: [syntheticReference('noise-ref', W, H, 3)] })], width: W, height: H, seed: 77, ...over });
 
 describe('initial noise', () => {
   it('the seeded noise given explicitly reproduces the seeded run byte for byte; other noise changes it', async () => {

@@ -7,24 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { graphBytes, weightBytesOnce } from '../pack/manifest';
 import type { GenerateRequest } from './engine';
-import { nodeEngine, syntheticReference } from './testing/nodeEngine';
+import { mochiSubject, nodeEngine, syntheticReference, testRequest } from './testing/nodeEngine';
 
-const request = (over: Partial<GenerateRequest>): GenerateRequest => ({
-  prompt: '@mochi on a table',
-  negativePrompt: '',
-  subjects: [{ name: 'mochi', classWord: 'cat', placeholder: '<s1>', gamma: 1, references: [syntheticReference('residency', 128, 128, 5)] }],
-  width: 128,
-  height: 128,
-  steps: 2,
-  seed: 1,
-  textGuidance: 4,
-  refGuidance: 2,
-  dropRatio: 0,
-  dropSchedule: 'random',
-  refMode: 'cached',
-  previewEvery: 0,
-  ...over,
-});
+const request = (over: Partial<GenerateRequest>): GenerateRequest =>
+  testRequest({ subjects: [mochiSubject('residency')], ...over });
 
 describe('weights resident once (test pack, WASM in Node)', () => {
   it('live sessions hold at most the pack weights counted once, in cached and in full mode', async () => {

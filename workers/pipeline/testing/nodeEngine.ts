@@ -3,7 +3,7 @@ import type { AttentionKind } from '../../pack/manifest';
 import { createNodeEngine, loadPackFromDir } from '../../node/engine';
 import type { GraphSessions } from '../../runtime/sessions';
 import { TEST_PACK_DIR } from '../../test-support/disk-fetch';
-import type { Engine, EngineContext, PreparedReference } from '../engine';
+import type { Engine, EngineContext, GenerateRequest, PreparedReference, SubjectSpec } from '../engine';
 
 export async function nodeEngine(attention: AttentionKind = 'decomposed', cacheLimits?: EngineContext['cacheLimits']): Promise<{ engine: Engine; sessions: GraphSessions }> {
   const { engine, sessions } = await createNodeEngine(await loadPackFromDir(TEST_PACK_DIR, { attention }), { cacheLimits });
@@ -20,4 +20,29 @@ export function syntheticReference(key: string, width: number, height: number, s
       for (let c = 0; c < 3; c++) rgb[c * width * height + i] = inDisk ? 0.8 - 0.3 * c : Math.sin((x * (c + 1) + y * seed) / 9);
     }
   return { key, rgb, tokenMask, gammaScale };
+}
+
+/** A subject "@mochi" (a cat) with one synthetic reference at 128 px. */
+export function mochiSubject(referenceKey = 'mochi-1', over: Partial<SubjectSpec> = {}): SubjectSpec {
+  return { name: 'mochi', classWord: 'cat', placeholder: '<s1>', gamma: 1, references: [syntheticReference(referenceKey, 128, 128, 3)], ...over };
+}
+
+/** A generation request on the test pack at 128 px with every knob at its default, changed by `over`. */
+export function testRequest(over: Partial<GenerateRequest> = {}): GenerateRequest {
+  return {
+    prompt: '@mochi on a table',
+    negativePrompt: '',
+    subjects: [mochiSubject()],
+    width: 128,
+    height: 128,
+    steps: 2,
+    seed: 1,
+    textGuidance: 4,
+    refGuidance: 2,
+    dropRatio: 0,
+    dropSchedule: 'random',
+    refMode: 'cached',
+    previewEvery: 0,
+    ...over,
+  };
 }
