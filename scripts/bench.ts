@@ -6,6 +6,16 @@
  */
 import type { GenerateRequest, SubjectSpec } from '../workers/pipeline/engine';
 import { nodeEngine, syntheticReference } from '../workers/pipeline/testing/nodeEngine';
+import { createServer, type Server } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createNodeEngine, loadPackFromDir, chooseGraphs } from '../workers/node/engine';
+import { loadPack } from '../workers/pack/loader';
+import { parseManifest } from '../workers/pack/manifest';
+import { MemoryBlobStore } from '../workers/pack/store/blob-store';
+import { archFromManifest } from '../workers/plan/fromManifest';
+import { planMemory } from '../workers/plan/planner';
+import { ensureStandinPack } from './build-standin';
 
 const W = 128;
 const H = 128;
@@ -36,6 +46,7 @@ const request = (over: Partial<GenerateRequest>): GenerateRequest => ({
 });
 
 async function main(): Promise<void> {
+  watchWasmMemory();
   const rows: [string, string][] = [];
   const attention = process.env.BENCH_ATTENTION === 'mha' ? 'mha' : 'decomposed';
   const { engine } = await nodeEngine(attention);
@@ -88,6 +99,164 @@ async function main(): Promise<void> {
   console.log(`| ${'measure'.padEnd(wide)} | value      |`);
   console.log(`| ${'-'.repeat(wide)} | ---------- |`);
   for (const [k, v] of rows) console.log(`| ${k.padEnd(wide)} | ${v.padStart(10)} |`);
+
+  // The real-width stand-in (SD3 Medium widths, 2 layers); BENCH_STANDIN=0 skips it.
+  if (process.env.BENCH_STANDIN !== '0') {
+    const { title, rows: sRows, notes } = await standinRows();
+    const w2 = Math.max(...sRows.map((r) => r[0].length));
+    console.log(`\n${title}\n`);
+    console.log(`| ${'measure'.padEnd(w2)} | value      |`);
+    console.log(`| ${'-'.repeat(w2)} | ---------- |`);
+    for (const [k, v] of sRows) console.log(`| ${k.padEnd(w2)} | ${v.padStart(10)} |`);
+    for (const n of notes) console.log(`\n${n}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The real-width stand-in (workers/packbuild/standin.ts), 512 px, one subject.
+
+/** Every WebAssembly.Memory instantiated from now on (onnxruntime-web's heap is the largest). */
+const wasmMemories: WebAssembly.Memory[] = [];
+
+function watchWasmMemory(): void {
+  const original = WebAssembly.instantiate.bind(WebAssembly) as (...a: unknown[]) => Promise<unknown>;
+  const collect = (o: unknown) => {
+    if (o && typeof o === 'object') for (const v of Object.values(o)) if (v instanceof WebAssembly.Memory) wasmMemories.push(v);
+  };
+  (WebAssembly as { instantiate: unknown }).instantiate = async (...args: unknown[]) => {
+    const r = (await original(...args)) as { instance?: WebAssembly.Instance } & WebAssembly.Instance;
+    collect((r.instance ?? r).exports);
+    const imports = args[1];
+    if (imports && typeof imports === 'object') for (const ns of Object.values(imports)) collect(ns);
+    return r;
+  };
+}
+
+/** The largest wasm heap (bytes). A wasm memory only grows, so its size is its peak. */
+const wasmHeapBytes = () => Math.max(0, ...wasmMemories.map((m) => m.buffer.byteLength));
+
+/** A static server for a folder on 127.0.0.1 with `Range: bytes=a-[b]` support. */
+async function serveFolder(dir: string): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const name = decodeURIComponent((req.url ?? '/').split('?')[0]!.slice(1));
+      if (!/^[A-Za-z0-9._-]+$/.test(name)) return void res.writeHead(404).end();
+      const bytes = await readFile(join(dir, name)).catch(() => null);
+      if (!bytes) return void res.writeHead(404).end();
+      const type = name.endsWith('.json') ? 'application/json' : 'application/octet-stream';
+      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+      if (range) {
+        const from = Number(range[1]);
+        const to = range[2] ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
+        if (from > to) return void res.writeHead(416, { 'content-range': `bytes */${bytes.length}` }).end();
+        res.writeHead(206, { 'content-type': type, 'content-length': to - from + 1, 'content-range': `bytes ${from}-${to}/${bytes.length}`, 'accept-ranges': 'bytes' });
+        return void res.end(bytes.subarray(from, to + 1));
+      }
+      res.writeHead(200, { 'content-type': type, 'content-length': bytes.length, 'accept-ranges': 'bytes' });
+      res.end(bytes);
+    })();
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const addr = server.address();
+  if (!addr || typeof addr === 'string') throw new Error('no server address');
+  return { url: `http://127.0.0.1:${addr.port}`, server };
+}
+
+const MB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+async function standinRows(): Promise<{ title: string; rows: [string, string][]; notes: string[] }> {
+  const SW = 512;
+  const steps = Number(process.env.BENCH_STANDIN_STEPS ?? 2);
+  const loadRepeats = Number(process.env.BENCH_STANDIN_LOADS ?? 3);
+  const rows: [string, string][] = [];
+  const t0 = performance.now();
+  const dir = await ensureStandinPack();
+  const buildMs = performance.now() - t0;
+  const manifest = parseManifest(await readFile(join(dir, 'manifest.json'), 'utf8'));
+  let packBytes = 0;
+  for (const f of [manifest.tokenizer, ...manifest.graphs.flatMap((g) => [g, ...g.externalData])]) packBytes += (await stat(join(dir, f.file))).size;
+
+  const sSubject = (key: string): SubjectSpec => ({ name: 'mochi', classWord: 'cat', placeholder: '<s1>', gamma: 1, references: [syntheticReference(key, SW, SW, 3)] });
+  const sRequest = (over: Partial<GenerateRequest>) => request({ width: SW, height: SW, steps, subjects: [sSubject('standin-ref')], ...over });
+
+  // 1. Cold generation, with the memory it takes: a new engine on the loaded pack, sessions made on first use.
+  const pack = await loadPackFromDir(dir);
+  const heap0 = wasmHeapBytes();
+  const mem0 = process.memoryUsage();
+  let peakRss = mem0.rss;
+  let peakAb = mem0.arrayBuffers;
+  const sample = () => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakAb = Math.max(peakAb, m.arrayBuffers);
+  };
+  const maxRss0 = process.resourceUsage().maxRSS * 1024;
+  const tc = performance.now();
+  const node = await createNodeEngine(pack);
+  const cold = await node.engine.generate(sRequest({ seed: 7 }), sample);
+  const coldMs = performance.now() - tc;
+  sample();
+  const maxRssGrowth = Math.max(0, process.resourceUsage().maxRSS * 1024 - maxRss0);
+  const heapGrowth = wasmHeapBytes() - heap0;
+  const plan = planMemory(archFromManifest(manifest), { width: SW, height: SW, subjects: 1, referencesPerSubject: 1, refMode: 'cached', budgetBytes: 64 * 2 ** 30 });
+
+  // 2. Prompt-only edit: same engine, references and their K/V cached.
+  const edit = await node.engine.generate(sRequest({ seed: 7, prompt: '@mochi on a wooden table, pencil sketch' }));
+  // The first step of the cold run also made the step session: the later steps are clean.
+  const cachedSteps = [...cold.timings.stepMs.slice(1), ...edit.timings.stepMs];
+
+  // 3. Full mode: its session made beforehand (it releases the cached step's, same weights), then clean steps.
+  await node.sessions.get('dit_step_full', 'decomposed');
+  const full = await node.engine.generate(sRequest({ seed: 7, refMode: 'full' }));
+  await node.dispose();
+  const cachedStep = median(cachedSteps);
+  const fullStep = median(full.timings.stepMs);
+  rows.push([`step, cached mode (1024 image + 1024 ref tokens + 77 text, 3 branches; median of ${cachedSteps.length})`, sec(cachedStep)]);
+  rows.push([`step, full mode (same tokens; median of ${full.timings.stepMs.length})`, sec(fullStep)]);
+  rows.push(['full / cached per step', `${(fullStep / cachedStep).toFixed(2)}x`]);
+  rows.push([`cold generation (new engine: sessions + encodings + reference pass + ${steps} steps + decode)`, sec(coldMs)]);
+  rows.push([`re-generation after a prompt-only edit (${steps} steps)`, sec(edit.timings.totalMs)]);
+  rows.push(['cold / prompt edit', `${(coldMs / edit.timings.totalMs).toFixed(2)}x`]);
+
+  // 4. Loading: from the cache (a MemoryBlobStore already holding every file: each is re-hashed) vs over
+  // HTTP into an empty store, both through the studio's loader and a local static server.
+  const { url, server } = await serveFolder(dir);
+  const fromCache: number[] = [];
+  const fromServer: number[] = [];
+  try {
+    const warmStore = new MemoryBlobStore();
+    await loadPack(url, { store: warmStore, choose: (m) => chooseGraphs(m) });
+    for (let i = 0; i < loadRepeats; i++) {
+      let t = performance.now();
+      await loadPack(url, { store: warmStore, choose: (m) => chooseGraphs(m) });
+      fromCache.push(performance.now() - t);
+      t = performance.now();
+      await loadPack(url, { store: new MemoryBlobStore(), choose: (m) => chooseGraphs(m) });
+      fromServer.push(performance.now() - t);
+    }
+  } finally {
+    server.close();
+  }
+  rows.push([`load from the cache (${MB(pack.summary.loadedBytes)}, every file re-hashed)`, sec(median(fromCache))]);
+  rows.push(['load from a local server (127.0.0.1, empty cache)', sec(median(fromServer))]);
+  rows.push(['server / cache load', `${(median(fromServer) / median(fromCache)).toFixed(2)}x`]);
+
+  // 5. Memory of the cold generation vs the plan.
+  rows.push(['wasm heap growth during the cold generation (= its peak: wasm memory only grows)', MB(heapGrowth)]);
+  rows.push(['wasm heap size after it', MB(wasmHeapBytes())]);
+  rows.push(['rss growth during it (highest at its progress events)', MB(peakRss - mem0.rss)]);
+  rows.push(['process peak rss (maxRSS) growth during it', MB(maxRssGrowth)]);
+  rows.push(['arrayBuffers growth during it (highest at its progress events)', MB(peakAb - mem0.arrayBuffers)]);
+  rows.push(['planner: peak GPU bytes (cached mode, 1 subject x 1 photo, all resident)', MB(plan.peakBytes)]);
+  rows.push(['wasm heap growth / planner peak', `${(heapGrowth / plan.peakBytes).toFixed(2)}x`]);
+
+  const title = `real-width stand-in (SD3 Medium widths, 2 layers), ${SW} px: ${manifest.name}, ${(packBytes / 1e6).toFixed(0)} MB, int4, ${steps} steps per generation, loads x${loadRepeats}`;
+  const notes = [
+    `stand-in ${buildMs > 5000 ? `built in ${sec(buildMs)}` : 'from the cache'} (${dir}); section wall time ${sec(performance.now() - t0)}.`,
+    `Memory: growth from just before the engine is made (pack loaded: rss ${MB(mem0.rss)}, arrayBuffers ${MB(mem0.arrayBuffers)}, wasm heap ${MB(heap0)}) to the end of the cold generation. The wasm heap is onnxruntime-web's WebAssembly.Memory (caught by wrapping WebAssembly.instantiate); rss and arrayBuffers are process.memoryUsage(), sampled at each progress event (the event loop is blocked during a run, so a peak inside a run is missed), and maxRSS is the process's peak so far (it hides growth below an earlier peak). The planner's peak is GPU memory for the same pack, size and subject, every session resident.`,
+  ];
+  return { title, rows, notes };
 }
 
 await main();

@@ -62,6 +62,7 @@ export class GraphBuilder {
   readonly initializers: IrTensor[] = [];
   private readonly names = new Set<string>();
   private readonly constCache = new Map<string, string>();
+  private readonly weightCache = new WeakMap<Float32Array, Map<string, string>>();
   private readonly opsets: Record<string, number> = { '': 17 };
   private scopeStack: string[] = [];
 
@@ -131,9 +132,18 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A float32 weight tensor. */
+  /**
+   * A float32 weight tensor. The same array with the same dims gives the same
+   * initializer: a table read twice by one graph (the positional table of the
+   * image and of live reference tokens) is stored, and loaded, once.
+   */
   f32(base: string, dims: number[], data: Float32Array): string {
-    return this.initializer(base, 'float32', dims, data);
+    let byDims = this.weightCache.get(data);
+    if (!byDims) this.weightCache.set(data, (byDims = new Map()));
+    const key = dims.join('x');
+    let name = byDims.get(key);
+    if (!name) byDims.set(key, (name = this.initializer(base, 'float32', dims, data)));
+    return name;
   }
 
   /** Small int64 constants (shapes, axes, indices), shared by content. */

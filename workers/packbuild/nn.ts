@@ -13,44 +13,64 @@ export type AttentionImpl = 'decomposed' | 'mha';
 
 export const LN_EPS = 1e-6;
 
+/**
+ * The initializers of a layer emitted once per graph: a layer used twice in
+ * one graph (the image stream's weights run on the image tokens and again on
+ * live reference tokens in full mode) must not be stored, and loaded onto the
+ * GPU, twice. Keyed by the parameter object and the precision.
+ */
+const emitted = new WeakMap<GraphBuilder, WeakMap<object, Map<string, string[]>>>();
+
+function oncePerGraph(g: GraphBuilder, layer: object, p: PrecisionSpec, make: () => string[]): string[] {
+  let perGraph = emitted.get(g);
+  if (!perGraph) emitted.set(g, (perGraph = new WeakMap()));
+  let perLayer = perGraph.get(layer);
+  if (!perLayer) perGraph.set(layer, (perLayer = new Map()));
+  const key = `${p.matmul}/${p.conv}/${p.blockSize}`;
+  let names = perLayer.get(key);
+  if (!names) perLayer.set(key, (names = make()));
+  return names;
+}
+
 export function emitLinear(g: GraphBuilder, x: string, lin: Linear, p: PrecisionSpec, name = 'linear'): string {
   return g.scope(name, () => {
     let y: string;
     if (p.matmul === 'fp32') {
-      y = g.op('MatMul', [x, g.f32('weight', [lin.inF, lin.outF], lin.w)]);
-    } else if (p.matmul === 'int8') {
-      const q = quantizeLinearInt8(lin.w, lin.inF, lin.outF);
-      const w = g.op(
-        'DequantizeLinear',
-        [g.initializer('weight_q', 'int8', [lin.inF, lin.outF], q.q), g.f32('weight_scale', [lin.outF], q.scale)],
-        { axis: attr.int(1) },
-      );
-      y = g.op('MatMul', [x, w]);
-    } else {
-      const q = quantizeLinearInt4(lin.w, lin.inF, lin.outF, p.blockSize);
-      g.useOpset('com.microsoft', 1);
-      y = g.op(
-        'MatMulNBits',
-        [x, g.initializer('weight_q4', 'uint8', [lin.outF, q.blocks, p.blockSize / 2], q.packed), g.f32('weight_scale', [lin.outF * q.blocks], q.scales)],
-        { K: attr.int(lin.inF), N: attr.int(lin.outF), bits: attr.int(4), block_size: attr.int(p.blockSize) },
-        'com.microsoft',
-      );
+      const [w, b] = oncePerGraph(g, lin, p, () => [g.f32('weight', [lin.inF, lin.outF], lin.w), g.f32('bias', [lin.outF], lin.b)]);
+      y = g.op('MatMul', [x, w!]);
+      return g.op('Add', [y, b!]);
     }
-    return g.op('Add', [y, g.f32('bias', [lin.outF], lin.b)]);
+    if (p.matmul === 'int8') {
+      const [wq, scale, b] = oncePerGraph(g, lin, p, () => {
+        const q = quantizeLinearInt8(lin.w, lin.inF, lin.outF);
+        return [g.initializer('weight_q', 'int8', [lin.inF, lin.outF], q.q), g.f32('weight_scale', [lin.outF], q.scale), g.f32('bias', [lin.outF], lin.b)];
+      });
+      const w = g.op('DequantizeLinear', [wq!, scale!], { axis: attr.int(1) });
+      y = g.op('MatMul', [x, w]);
+      return g.op('Add', [y, b!]);
+    }
+    const blocks = Math.ceil(lin.inF / p.blockSize);
+    const [wq, scale, b] = oncePerGraph(g, lin, p, () => {
+      const q = quantizeLinearInt4(lin.w, lin.inF, lin.outF, p.blockSize);
+      if (q.blocks !== blocks) throw new Error(`int4 blocks: ${q.blocks} for K ${lin.inF}, block ${p.blockSize}`);
+      return [g.initializer('weight_q4', 'uint8', [lin.outF, q.blocks, p.blockSize / 2], q.packed), g.f32('weight_scale', [lin.outF * q.blocks], q.scales), g.f32('bias', [lin.outF], lin.b)];
+    });
+    g.useOpset('com.microsoft', 1);
+    y = g.op('MatMulNBits', [x, wq!, scale!], { K: attr.int(lin.inF), N: attr.int(lin.outF), bits: attr.int(4), block_size: attr.int(p.blockSize) }, 'com.microsoft');
+    return g.op('Add', [y, b!]);
   });
 }
 
 export function emitConv(g: GraphBuilder, x: string, c: Conv2d, p: PrecisionSpec, name = 'conv'): string {
   return g.scope(name, () => {
     const dims = [c.outC, c.inC, c.k, c.k];
-    let w: string;
-    if (p.conv === 'fp32') {
-      w = g.f32('weight', dims, c.w);
-    } else {
+    const [wRaw, scale, b] = oncePerGraph(g, c, p, () => {
+      if (p.conv === 'fp32') return [g.f32('weight', dims, c.w), '', g.f32('bias', [c.outC], c.b)];
       const q = quantizeConvInt8(c.w, c.outC);
-      w = g.op('DequantizeLinear', [g.initializer('weight_q', 'int8', dims, q.q), g.f32('weight_scale', [c.outC], q.scale)], { axis: attr.int(0) });
-    }
-    return g.op('Conv', [x, w, g.f32('bias', [c.outC], c.b)], {
+      return [g.initializer('weight_q', 'int8', dims, q.q), g.f32('weight_scale', [c.outC], q.scale), g.f32('bias', [c.outC], c.b)];
+    });
+    const w = scale ? g.op('DequantizeLinear', [wRaw!, scale], { axis: attr.int(0) }) : wRaw!;
+    return g.op('Conv', [x, w, b!], {
       kernel_shape: attr.ints([c.k, c.k]),
       strides: attr.ints([c.stride, c.stride]),
       pads: attr.ints([c.pad, c.pad, c.pad, c.pad]),
@@ -63,6 +83,18 @@ export function emitLayerNorm(g: GraphBuilder, x: string, dim: number, n?: Norm)
   const gamma = n ? g.f32('ln_gamma', [dim], n.gamma) : g.constF32(new Array(dim).fill(1));
   const beta = n ? g.f32('ln_beta', [dim], n.beta) : g.constF32(new Array(dim).fill(0));
   return g.op('LayerNormalization', [x, gamma, beta], { axis: attr.int(-1), epsilon: attr.float(LN_EPS) });
+}
+
+/**
+ * RMSNorm over the last axis, x / sqrt(mean(x^2) + eps) * weight (diffusers'
+ * RMSNorm, eps 1e-6 as SD3.5's qk_norm), decomposed: opset 17 has no
+ * RMSNormalization. `weight` is an initializer name, so that a caller can
+ * share one weight between the uses of a layer.
+ */
+export function emitRmsNorm(g: GraphBuilder, x: string, weight: string, eps = LN_EPS): string {
+  const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: attr.ints([-1]), keepdims: attr.int(1) });
+  const inverse = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSquare, g.constF32([eps])])])]);
+  return g.op('Mul', [g.op('Mul', [x, inverse]), weight]);
 }
 
 export function emitSilu(g: GraphBuilder, x: string): string {
