@@ -181,7 +181,12 @@ const manifestBase = z.object({
   description: z.string().default(''),
   /** False for packs whose weights are random (the built-in test pack). */
   trained: z.boolean(),
-  family: z.literal('mmdit'),
+  /**
+   * The model family (docs/pack-format.md section 7): "mmdit" = the project's own
+   * MM-DiT (generated and trained packs), "sd3" = Stable Diffusion 3 / 3.5
+   * converted from a diffusers folder. Both run the same graph contracts.
+   */
+  family: z.enum(['mmdit', 'sd3']),
   latent: z.object({
     channels: z.number().int().positive(),
     downsample: z.number().int().positive(),
@@ -205,7 +210,12 @@ const manifestBase = z.object({
     maxSubjects: z.number().int().positive(),
   }),
   scheduler: z.object({
-    type: z.literal('flow-matching-euler'),
+    /**
+     * "flow-matching-euler": t uniform from 1 to 0, sigma = shift t / (1 + (shift - 1) t).
+     * "flow-match-euler-discrete": diffusers' FlowMatchEulerDiscreteScheduler as SD3
+     * uses it (t uniform from 1 to shift(1 / trainTimesteps), then a final 0).
+     */
+    type: z.enum(['flow-matching-euler', 'flow-match-euler-discrete']),
     shift: z.number().positive(),
     trainTimesteps: z.number().int().positive(),
   }),

@@ -1,5 +1,5 @@
 /** Builds a whole model pack (manifest + files) from a config. No DOM, no Node APIs. */
-import { CURRENT_FORMAT_VERSION, parseManifest, sha256, type GraphRole, type PackManifest } from '../pack/manifest';
+import { CURRENT_FORMAT_VERSION, parseManifest, sha256, type GraphRole, type GraphSpec, type PackManifest, type PackManifestInput } from '../pack/manifest';
 import type { IrGraph } from './ir';
 import { buildDitReference, buildDitStep, makeDitParams, type DitConfig, type DitParams } from './models/dit';
 import { buildTextEncoder, makeTextParams, type TextConfig, type TextParams } from './models/text';
@@ -103,16 +103,39 @@ export function graphFileName(b: Pick<BuiltGraph, 'role' | 'attention'>): string
 
 const OPSET = 17;
 
-export async function buildPack(cfg: PackBuildConfig): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
-  if (cfg.attention[0] !== 'decomposed') throw new Error('the first attention variant must be decomposed');
-  const params = makeModelParams(cfg);
+/** One graph of a pack with the precision its weights are stored in. */
+export interface PackGraph extends BuiltGraph {
+  precision: GraphSpec['precision'];
+}
+
+/**
+ * Everything of a pack but its graphs' files: the manifest fields that
+ * describe the model (family, widths, tokens, defaults, source) and its
+ * tokenizer. The converter and the generated packs share it.
+ */
+export type PackDescription = Omit<PackManifestInput, 'format' | 'formatVersion' | 'graphs' | 'tokenizer' | 'licence'>;
+
+export interface PackAssembly {
+  description: PackDescription;
+  graphs: PackGraph[];
+  tokenizer: { json: string; bos: string; eos: string; pad: string; placeholders: string[] };
+  /** Weights of these roles go to sharded external-data files (format 2); other graphs stay self-contained. */
+  externalData?: { roles: GraphRole[] } & Omit<ExternalDataOptions, 'baseName'>;
+  /** The licence the weights come with (its text becomes LICENCE.txt in the pack). */
+  licence?: { name: string; text?: string };
+}
+
+export const LICENCE_FILE = 'LICENCE.txt';
+
+/** Serializes the graphs (with their external data), hashes every file and writes the manifest. */
+export async function assemblePack(a: PackAssembly): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
   const files = new Map<string, Uint8Array>();
-  const tokenizerBytes = new TextEncoder().encode(params.tokenizerJson);
+  const tokenizerBytes = new TextEncoder().encode(a.tokenizer.json);
   files.set('tokenizer.json', tokenizerBytes);
   const graphs = [];
-  for (const b of buildPackGraphs(params, cfg.precision, cfg.attention, cfg)) {
+  for (const b of a.graphs) {
     const file = graphFileName(b);
-    const ext = cfg.externalData?.roles.includes(b.role) ? { ...cfg.externalData, baseName: file } : undefined;
+    const ext = a.externalData?.roles.includes(b.role) ? { ...a.externalData, baseName: file } : undefined;
     const { model: bytes, shards, largestTensorBytes } = serializeModelWithExternalData(b.graph, ext);
     files.set(file, bytes);
     const externalData = [];
@@ -120,7 +143,6 @@ export async function buildPack(cfg: PackBuildConfig): Promise<{ manifest: PackM
       files.set(shard.file, shard.bytes);
       externalData.push({ file: shard.file, bytes: shard.bytes.byteLength, sha256: await sha256(shard.bytes) });
     }
-    const hasConv = b.role === 'vae_encoder' || b.role === 'vae_decoder' || b.role.startsWith('dit');
     graphs.push({
       role: b.role,
       attention: b.attention,
@@ -128,53 +150,83 @@ export async function buildPack(cfg: PackBuildConfig): Promise<{ manifest: PackM
       bytes: bytes.byteLength,
       sha256: await sha256(bytes),
       opset: OPSET,
-      precision: {
-        matmul: b.role.startsWith('vae') ? ('fp32' as const) : cfg.precision.matmul,
-        conv: hasConv ? cfg.precision.conv : ('fp32' as const),
-        ...(cfg.precision.matmul === 'int4' && !b.role.startsWith('vae') ? { blockSize: cfg.precision.blockSize } : {}),
-      },
+      precision: b.precision,
       inputs: b.graph.inputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })),
       outputs: b.graph.outputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })),
       externalData,
       largestTensorBytes,
     });
   }
+  let licence: PackManifestInput['licence'];
+  if (a.licence) {
+    licence = { name: a.licence.name };
+    if (a.licence.text) {
+      const bytes = new TextEncoder().encode(a.licence.text);
+      files.set(LICENCE_FILE, bytes);
+      licence.text = { file: LICENCE_FILE, bytes: bytes.byteLength, sha256: await sha256(bytes) };
+    }
+  }
   const manifest = parseManifest({
     format: 'subject-studio-pack',
     formatVersion: CURRENT_FORMAT_VERSION,
-    name: cfg.name,
-    version: cfg.version,
-    description: cfg.description,
-    trained: cfg.trained,
-    family: 'mmdit',
-    latent: { channels: cfg.dit.latentChannels, downsample: VAE_DOWNSAMPLE },
-    transformer: {
-      hiddenSize: cfg.dit.dim,
-      heads: cfg.dit.heads,
-      layers: cfg.dit.layers,
-      patchSize: cfg.dit.patchSize,
-      textDim: cfg.dit.textDim,
-      pooledDim: cfg.dit.pooledDim,
-      maxGrid: cfg.dit.maxGrid,
-    },
-    resolutions: cfg.resolutions,
-    defaultResolution: cfg.defaultResolution,
-    tokens: cfg.tokens,
-    scheduler: cfg.scheduler,
-    guidance: cfg.guidance,
-    attentionBiasMin: cfg.attentionBiasMin,
+    ...a.description,
     tokenizer: {
       file: 'tokenizer.json',
       bytes: tokenizerBytes.byteLength,
       sha256: await sha256(tokenizerBytes),
-      bos: SPECIAL_TOKENS.bos,
-      eos: SPECIAL_TOKENS.eos,
-      pad: SPECIAL_TOKENS.pad,
-      placeholders: cfg.placeholders,
+      bos: a.tokenizer.bos,
+      eos: a.tokenizer.eos,
+      pad: a.tokenizer.pad,
+      placeholders: a.tokenizer.placeholders,
     },
     graphs,
-    source: cfg.source,
-    referenceModes: cfg.referenceModes,
+    ...(licence ? { licence } : {}),
   });
   return { manifest, files };
+}
+
+/** The precision a generated pack stores a role's weights in (the VAE keeps fp32 linears). */
+function generatedPrecision(role: GraphRole, p: PrecisionSpec): GraphSpec['precision'] {
+  const hasConv = role === 'vae_encoder' || role === 'vae_decoder' || role.startsWith('dit');
+  return {
+    matmul: role.startsWith('vae') ? 'fp32' : p.matmul,
+    conv: hasConv ? p.conv : 'fp32',
+    ...(p.matmul === 'int4' && !role.startsWith('vae') ? { blockSize: p.blockSize } : {}),
+  };
+}
+
+/** A generated pack (random weights from the config's seed): the test pack and the stand-in. */
+export async function buildPack(cfg: PackBuildConfig): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
+  if (cfg.attention[0] !== 'decomposed') throw new Error('the first attention variant must be decomposed');
+  const params = makeModelParams(cfg);
+  return assemblePack({
+    description: {
+      name: cfg.name,
+      version: cfg.version,
+      description: cfg.description,
+      trained: cfg.trained,
+      family: 'mmdit',
+      latent: { channels: cfg.dit.latentChannels, downsample: VAE_DOWNSAMPLE },
+      transformer: {
+        hiddenSize: cfg.dit.dim,
+        heads: cfg.dit.heads,
+        layers: cfg.dit.layers,
+        patchSize: cfg.dit.patchSize,
+        textDim: cfg.dit.textDim,
+        pooledDim: cfg.dit.pooledDim,
+        maxGrid: cfg.dit.maxGrid,
+      },
+      resolutions: cfg.resolutions,
+      defaultResolution: cfg.defaultResolution,
+      tokens: cfg.tokens,
+      scheduler: cfg.scheduler,
+      guidance: cfg.guidance,
+      attentionBiasMin: cfg.attentionBiasMin,
+      source: cfg.source,
+      referenceModes: cfg.referenceModes,
+    },
+    graphs: buildPackGraphs(params, cfg.precision, cfg.attention, cfg).map((b) => ({ ...b, precision: generatedPrecision(b.role, cfg.precision) })),
+    tokenizer: { json: params.tokenizerJson, bos: SPECIAL_TOKENS.bos, eos: SPECIAL_TOKENS.eos, pad: SPECIAL_TOKENS.pad, placeholders: cfg.placeholders },
+    ...(cfg.externalData ? { externalData: cfg.externalData } : {}),
+  });
 }

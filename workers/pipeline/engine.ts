@@ -12,7 +12,7 @@ import { ByteLru } from './byte-lru';
 import { buildSamplerGraph } from './samplerGraph';
 import type { GenerationSettings } from '../generation-types';
 import { concatRows } from '../packbuild/reference/ops';
-import { droppedSteps, flowSigmas, gaussianNoise, guidanceWeights } from './schedule';
+import { droppedSteps, gaussianNoise, guidanceWeights, scheduleSigmas } from './schedule';
 
 export interface SessionProvider {
   get(role: GraphRole, attention: AttentionKind): Promise<ort.InferenceSession>;
@@ -208,6 +208,14 @@ export class Engine {
     return { ...tok, ...(await this.encodeIds(tok.ids)) };
   }
 
+  /**
+   * The text rows the transformer sees: one per token for the project's
+   * MM-DiT, more for SD3 (77 CLIP rows and 256 rows of the absent T5).
+   */
+  static textRows(enc: TextEncoding, textDim: number): number {
+    return enc.embeddings.length / textDim;
+  }
+
   /** The subject's own reference prompt (EqDiff's ref_prompt): what the reference pass is conditioned on. */
   static referencePrompt(classWord: string): string {
     return `a photo of a ${classWord}`.trim();
@@ -327,8 +335,11 @@ export class Engine {
     const tf = this.m.transformer;
     const [, h, w] = this.latentDims(req.width, req.height);
     const N = (h / tf.patchSize) * (w / tf.patchSize);
-    const plan = this.planner(req, cond, cond.ids.length, N).plans(0).cond;
-    return { plan, textTokens: cond.ids.length, imageTokens: N, tokens: cond.ids.map(String) };
+    const M = Engine.textRows(cond, tf.textDim);
+    const plan = this.planner(req, cond, M, N).plans(0).cond;
+    // Rows past the tokens (SD3's empty T5 slot) have no token of their own.
+    const tokens = Array.from({ length: M }, (_, i) => (i < cond.ids.length ? String(cond.ids[i]) : ''));
+    return { plan, textTokens: M, imageTokens: N, tokens };
   }
 
   private validate(req: GenerateRequest): void {
@@ -391,7 +402,7 @@ export class Engine {
     const cond = await this.encodeText(req.prompt, req.subjects);
     const uncond = await this.encodeText(req.negativePrompt, []);
     onProgress({ kind: 'encoding', what: 'text', done: 2, total: 2 });
-    const M = cond.ids.length;
+    const M = Engine.textRows(cond, tf.textDim);
 
     const withRefs = req.subjects.some((s) => s.references.length > 0);
     const mode = withRefs ? req.refMode : 'cached';
@@ -453,7 +464,7 @@ export class Engine {
       }
     }
 
-    const sigmas = flowSigmas(req.steps, this.m.scheduler.shift);
+    const sigmas = scheduleSigmas(this.m.scheduler, req.steps);
     const dropped = droppedSteps(req.steps, req.dropRatio, req.dropSchedule, req.seed);
     const useRefBranch = withRefs && req.refGuidance !== 0;
     // Branches: [uncond + black ref, text + black ref, text + refs]; the third

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { droppedSteps, flowSigmas, gaussianNoise, guidanceWeights } from './schedule';
+import { diffusersFlowSigmas, droppedSteps, flowSigmas, gaussianNoise, guidanceWeights, scheduleSigmas } from './schedule';
 
 describe('flow-matching schedule', () => {
   it('goes from 1 to 0 with the SD3 shift', () => {
@@ -49,5 +49,27 @@ describe('noise and guidance', () => {
     expect(a! * v0 + b! * vt + c! * vtr).toBeCloseTo(v0 + 4 * (vt - v0) + 2 * (vtr - vt), 12);
     const [d, e] = guidanceWeights(4, 0, 2);
     expect(d! * v0 + e! * vt).toBeCloseTo(v0 + 4 * (vt - v0), 12);
+  });
+});
+
+describe('diffusersFlowSigmas (SD3 packs)', () => {
+  it("equals diffusers' FlowMatchEulerDiscreteScheduler on the committed SD3 fixture (4 steps, shift 3)", async () => {
+    const { readFile } = await import('node:fs/promises');
+    const index = JSON.parse(await readFile(new URL('../../fixtures/sd3/sd3/reference/index.json', import.meta.url), 'utf8')) as { schedule: { num_inference_steps: number; shift: number; sigmas: number[] } };
+    const { num_inference_steps: steps, shift, sigmas } = index.schedule;
+    const ours = scheduleSigmas({ type: 'flow-match-euler-discrete', shift, trainTimesteps: 1000 }, steps);
+    expect(ours.length).toBe(sigmas.length);
+    // diffusers computes them in float32.
+    ours.forEach((s, i) => expect(Math.abs(s - sigmas[i]!)).toBeLessThan(1e-6));
+  });
+
+  it('gives the documented 28-step values of SD3 Medium and differs from the uniform schedule', () => {
+    const s = diffusersFlowSigmas(28, 3, 1000);
+    expect(s[0]).toBe(1);
+    expect(s[1]).toBeCloseTo(0.987381, 5);
+    expect(s[26]).toBeCloseTo(0.110906, 5);
+    expect(s[27]).toBeCloseTo(0.008929, 5);
+    expect(s[28]).toBe(0);
+    expect(Math.abs(flowSigmas(28, 3)[27]! - s[27]!)).toBeGreaterThan(0.05);
   });
 });

@@ -9,6 +9,30 @@ export function flowSigmas(steps: number, shift: number): Float64Array {
   });
 }
 
+const shifted = (t: number, shift: number) => (shift * t) / (1 + (shift - 1) * t);
+
+/**
+ * diffusers' FlowMatchEulerDiscreteScheduler.set_timesteps as SD3 runs it
+ * (static shift, no dynamic shifting): t uniform from 1 to the smallest
+ * training sigma as the scheduler stores it (shifted once at init: shift(1 / trainTimesteps)),
+ * each t shifted again, then a final 0. 4 steps, shift 3: 1, 0.857692, 0.602151,
+ * 0.008929, 0.
+ */
+export function diffusersFlowSigmas(steps: number, shift: number, trainTimesteps: number): Float64Array {
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
+  const tMin = shifted(1 / trainTimesteps, shift);
+  return Float64Array.from({ length: steps + 1 }, (_, i) => {
+    if (i === steps) return 0;
+    const t = steps === 1 ? 1 : 1 + ((tMin - 1) * i) / (steps - 1);
+    return shifted(t, shift);
+  });
+}
+
+/** The sigmas of a pack's scheduler for `steps` steps (steps + 1 values, the last 0). */
+export function scheduleSigmas(scheduler: { type: 'flow-matching-euler' | 'flow-match-euler-discrete'; shift: number; trainTimesteps: number }, steps: number): Float64Array {
+  return scheduler.type === 'flow-match-euler-discrete' ? diffusersFlowSigmas(steps, scheduler.shift, scheduler.trainTimesteps) : flowSigmas(steps, scheduler.shift);
+}
+
 export type DropSchedule = 'random' | 'early' | 'late';
 
 /** A deterministic 32-bit generator (mulberry32). */
