@@ -28,7 +28,11 @@ export type ConvertErrorCode =
   /** The folder holds a single-file checkpoint instead of the diffusers layout. */
   | 'single-file'
   /** A read returned fewer bytes than asked for (the file changed or shrank while being read). */
-  | 'read-failed';
+  | 'read-failed'
+  /** The user cancelled the conversion (nothing of it is kept). */
+  | 'cancelled'
+  /** An option the model cannot take (a resolution whose references do not fit its positional table, a precision). */
+  | 'bad-option';
 
 export interface ConvertErrorDetails {
   /** The file the error is about, as a path inside the model folder. */

@@ -200,6 +200,12 @@ const manifestBase = z.object({
     pooledDim: z.number().int().positive(),
     /** Largest latent grid (in patches) the positional table covers; references use x in [gridW, 2*gridW). */
     maxGrid: z.object({ height: z.number().int().positive(), width: z.number().int().positive() }),
+    /**
+     * Format 2: the largest grid (in patches) at which references can be used,
+     * when smaller than maxGrid (SD3: the reference must fit one image width
+     * right of the centred crop in the positional table). Absent: maxGrid.
+     */
+    maxReferenceGrid: z.object({ height: z.number().int().positive(), width: z.number().int().positive() }).optional(),
   }),
   resolutions: z.array(resolution).min(1),
   defaultResolution: resolution,

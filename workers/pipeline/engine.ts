@@ -352,6 +352,13 @@ export class Engine {
       const want = dims[0] * dims[1] * dims[2];
       if (req.initialNoise.length !== want) throw new Error(`initial noise must be [${dims.join(', ')}] = ${want} values at ${req.width}x${req.height}, got ${req.initialNoise.length}`);
     }
+    const refLimit = this.m.transformer.maxReferenceGrid;
+    if (refLimit && req.subjects.some((s) => s.references.length > 0)) {
+      const cell = this.m.latent.downsample * this.m.transformer.patchSize;
+      if (req.width / cell > refLimit.width || req.height / cell > refLimit.height) {
+        throw new Error(`at ${req.width}x${req.height} a subject's reference does not fit this model's positional table (it sits one image width to the right); use at most ${refLimit.width * cell}x${refLimit.height * cell} with subjects`);
+      }
+    }
     for (const s of req.subjects) {
       if (!(s.gamma >= 0)) throw new Error(`subject @${s.name}: strength must be >= 0`);
       const images = new Set(s.references.map((r) => r.key.split('#band')[0]));
