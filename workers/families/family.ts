@@ -17,6 +17,8 @@ export interface FamilyAdapter {
   readonly id: FamilyId;
   /** For people: "the project's MM-DiT", "Stable Diffusion 3". */
   readonly label: string;
+  /** For people: the text encoders that read the prompt, and what is left out ("CLIP-L and OpenCLIP bigG; T5 is not used"). */
+  readonly textEncoders: string;
   /** The sampler's sigmas for `steps` steps (steps + 1 values from 1 down to 0). */
   sigmas(manifest: PackManifest, steps: number): Float64Array;
   /** The timestep the transformer takes for a sigma (both families: 1000 sigma). */

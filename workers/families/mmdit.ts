@@ -6,4 +6,4 @@
 import type { FamilyAdapter } from './family';
 import { flowMatchingCommon } from './shared';
 
-export const MMDIT_FAMILY: FamilyAdapter = { id: 'mmdit', label: "the project's MM-DiT", ...flowMatchingCommon };
+export const MMDIT_FAMILY: FamilyAdapter = { id: 'mmdit', label: "the project's MM-DiT", textEncoders: "the pack's text encoder", ...flowMatchingCommon };

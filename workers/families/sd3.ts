@@ -7,4 +7,9 @@
 import type { FamilyAdapter } from './family';
 import { flowMatchingCommon } from './shared';
 
-export const SD3_FAMILY: FamilyAdapter = { id: 'sd3', label: 'Stable Diffusion 3', ...flowMatchingCommon };
+export const SD3_FAMILY: FamilyAdapter = {
+  id: 'sd3',
+  label: 'Stable Diffusion 3',
+  textEncoders: 'CLIP-L and OpenCLIP bigG, both reading the same tokens; T5 is not used (as in diffusers without text_encoder_3)',
+  ...flowMatchingCommon,
+};

@@ -14,6 +14,7 @@ describe('pack capabilities', () => {
       ],
       defaultResolution: { width: 128, height: 128 },
       maxTextTokens: 16,
+      family: { id: 'mmdit', label: "the project's MM-DiT", textEncoders: "the pack's text encoder" },
       maxSubjects: 4,
       maxReferencesPerSubject: 4,
       placeholders: 4,

@@ -4,6 +4,7 @@
  * from the manifest in the worker and sent with the pack's summary, so the
  * UI never parses the manifest a second time nor assumes a pack's numbers.
  */
+import { familyOf } from '../families';
 import type { PackManifest } from './manifest';
 
 export type ReferenceMode = 'cached' | 'full';
@@ -13,6 +14,8 @@ export interface PackCapabilities {
   defaultResolution: { width: number; height: number };
   /** Text tokens the encoder reads, start and end markers included. */
   maxTextTokens: number;
+  /** The model family and the text encoders that read those tokens, for people. */
+  family: { id: PackManifest['family']; label: string; textEncoders: string };
   /** Subjects one image may use: the manifest's limit, and no more than the tokenizer has placeholders for. */
   maxSubjects: number;
   maxReferencesPerSubject: number;
@@ -36,6 +39,7 @@ export function packCapabilities(m: PackManifest): PackCapabilities {
     resolutions: m.resolutions.map((r) => ({ ...r })),
     defaultResolution: { ...m.defaultResolution },
     maxTextTokens: m.tokens.maxText,
+    family: { id: m.family, label: familyOf(m).label, textEncoders: familyOf(m).textEncoders },
     maxSubjects: Math.min(m.tokens.maxSubjects, m.tokenizer.placeholders.length),
     maxReferencesPerSubject: m.tokens.maxReferencesPerSubject,
     placeholders: m.tokenizer.placeholders.length,

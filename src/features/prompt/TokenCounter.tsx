@@ -1,10 +1,12 @@
 import { errorText } from '../../app/format';
 import type { MentionSubject } from './mentions';
+import { usePackCapabilities } from '../models/pack-hooks';
 import { usePromptReport } from './hooks';
 
 /** "n / max" tokens of the pack's text encoder, and the text that the limit cuts off. */
 export function TokenCounter({ id, prompt, subjects }: { id: string; prompt: string; subjects: readonly MentionSubject[] }) {
   const { report, error, pending } = usePromptReport(prompt, subjects);
+  const encoders = usePackCapabilities()?.family.textEncoders ?? "the pack's text encoder";
   const over = report !== undefined && report.tokenCount > report.maxTokens;
   return (
     <div id={id} className="token-counter" aria-live="polite" aria-busy={pending}>
@@ -13,7 +15,7 @@ export function TokenCounter({ id, prompt, subjects }: { id: string; prompt: str
         data-testid="prompt.tokens"
         data-count={report?.tokenCount}
         data-max={report?.maxTokens}
-        title="Tokens the pack's text encoder reads (start and end markers included), out of the most it takes; the rest is cut."
+        title={`Tokens that ${encoders} read (start and end markers included), out of the most they take; the rest is cut.`}
       >
         {report ? `${report.tokenCount} / ${report.maxTokens}` : '– / –'} tokens
       </span>
