@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError, type Engine, type GenerateRequest, type SubjectSpec } from './engine';
 import { progressProblems, type GenerateProgress } from './progress';
 import { methodSuite } from './testing/method-suite';
-import { nodeEngine, syntheticReference } from './testing/nodeEngine';
+import { mochiSubject, nodeEngine, syntheticReference, testRequest } from './testing/nodeEngine';
 
 let engine: Engine;
 
@@ -19,33 +19,9 @@ methodSuite('test pack', async () => (await nodeEngine()).engine, { size: 128, g
 const W = 128;
 const H = 128;
 const TOKENS = 64; // (128 / 8 / 2)^2
-const mochi = (over: Partial<SubjectSpec> = {}): SubjectSpec => ({
-  name: 'mochi',
-  classWord: 'cat',
-  placeholder: '<s1>',
-  gamma: 1,
-  references: [syntheticReference('mochi-1', W, H, 3)],
-  ...over,
-});
-
-function request(over: Partial<GenerateRequest> = {}): GenerateRequest {
-  return {
-    prompt: '@mochi sleeping on a stack of books, watercolor',
-    negativePrompt: '',
-    subjects: [mochi()],
-    width: W,
-    height: H,
-    steps: 4,
-    seed: 1234,
-    textGuidance: 4,
-    refGuidance: 2,
-    dropRatio: 0,
-    dropSchedule: 'random',
-    refMode: 'cached',
-    previewEvery: 0,
-    ...over,
-  };
-}
+const mochi = (over: Partial<SubjectSpec> = {}): SubjectSpec => mochiSubject('mochi-1', over);
+const request = (over: Partial<GenerateRequest> = {}): GenerateRequest =>
+  testRequest({ prompt: '@mochi sleeping on a stack of books, watercolor', subjects: [mochi()], steps: 4, seed: 1234, ...over });
 
 const gen = async (over: Partial<GenerateRequest> = {}) => (await engine.generate(request(over))).latents;
 

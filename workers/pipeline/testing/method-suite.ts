@@ -8,7 +8,7 @@ import { DEFAULT_FREQUENCY, DEFAULT_MASK_SETTINGS } from '../../generation-types
 import { maxAbsDiff } from '../../packbuild/testing/harness';
 import type { Engine, GenerateRequest, SubjectSpec } from '../engine';
 import { prepareReferences } from '../references';
-import { syntheticReference } from './nodeEngine';
+import { mochiSubject, syntheticReference, testRequest } from './nodeEngine';
 
 /** Float tolerance for equalities that hold mathematically but sum in another order. */
 export const EQ = 1e-4;
@@ -31,41 +31,11 @@ export function methodSuite(label: string, engineOf: () => Promise<Engine>, opts
   beforeAll(async () => {
     engine = await engineOf();
   }, 120_000);
-  const mochi = (over: Partial<SubjectSpec> = {}): SubjectSpec => ({
-    name: 'mochi',
-    classWord: 'cat',
-    placeholder: '<s1>',
-    gamma: 1,
-    references: [syntheticReference('mochi-1', W, H, 3)],
-    ...over,
-  });
-  const teddy = (over: Partial<SubjectSpec> = {}): SubjectSpec => ({
-    name: 'teddy',
-    classWord: 'bear',
-    placeholder: '<s2>',
-    gamma: 1,
-    references: [syntheticReference('teddy-1', W, H, 11)],
-    ...over,
-  });
-
-  function request(over: Partial<GenerateRequest> = {}): GenerateRequest {
-    return {
-      prompt: '@mochi sleeping on a stack of books, watercolor',
-      negativePrompt: '',
-      subjects: [mochi()],
-      width: W,
-      height: H,
-      steps: opts.steps ?? 4,
-      seed: 1234,
-      textGuidance: 4,
-      refGuidance: 2,
-      dropRatio: 0,
-      dropSchedule: 'random',
-      refMode: 'cached',
-      previewEvery: 0,
-      ...over,
-    };
-  }
+  const mochi = (over: Partial<SubjectSpec> = {}): SubjectSpec => mochiSubject('mochi-1', { references: [syntheticReference('mochi-1', W, H, 3)], ...over });
+  const teddy = (over: Partial<SubjectSpec> = {}): SubjectSpec =>
+    mochiSubject('teddy-1', { name: 'teddy', classWord: 'bear', placeholder: '<s2>', references: [syntheticReference('teddy-1', W, H, 11)], ...over });
+  const request = (over: Partial<GenerateRequest> = {}): GenerateRequest =>
+    testRequest({ prompt: '@mochi sleeping on a stack of books, watercolor', subjects: [mochi()], width: W, height: H, steps: opts.steps ?? 4, seed: 1234, ...over });
 
   const gen = async (over: Partial<GenerateRequest> = {}) => (await engine.generate(request(over))).latents;
 
