@@ -195,11 +195,11 @@ function generatedPrecision(role: GraphRole, p: PrecisionSpec): GraphSpec['preci
   };
 }
 
-/** A generated pack (random weights from the config's seed): the test pack and the stand-in. */
-export async function buildPack(cfg: PackBuildConfig): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
+/** What a generated pack (random weights from the config's seed) is made of, before its files are written. */
+export function generatedPackAssembly(cfg: PackBuildConfig): PackAssembly {
   if (cfg.attention[0] !== 'decomposed') throw new Error('the first attention variant must be decomposed');
   const params = makeModelParams(cfg);
-  return assemblePack({
+  return {
     description: {
       name: cfg.name,
       version: cfg.version,
@@ -228,5 +228,10 @@ export async function buildPack(cfg: PackBuildConfig): Promise<{ manifest: PackM
     graphs: buildPackGraphs(params, cfg.precision, cfg.attention, cfg).map((b) => ({ ...b, precision: generatedPrecision(b.role, cfg.precision) })),
     tokenizer: { json: params.tokenizerJson, bos: SPECIAL_TOKENS.bos, eos: SPECIAL_TOKENS.eos, pad: SPECIAL_TOKENS.pad, placeholders: cfg.placeholders },
     ...(cfg.externalData ? { externalData: cfg.externalData } : {}),
-  });
+  };
+}
+
+/** A generated pack: the test pack and the stand-in. */
+export async function buildPack(cfg: PackBuildConfig): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
+  return assemblePack(generatedPackAssembly(cfg));
 }

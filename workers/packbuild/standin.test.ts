@@ -55,7 +55,7 @@ describe('real-width stand-in pack (SD3 Medium widths, 2 layers)', () => {
   beforeAll(async () => {
     dir = await ensureStandinPack();
     node = await createNodeEngine(await loadPackFromDir(dir));
-  }, 110_000);
+  }, 300_000);
   afterAll(async () => {
     await node?.dispose();
   });
@@ -115,7 +115,7 @@ describe('real-width stand-in pack (SD3 Medium widths, 2 layers)', () => {
       ref_layer_bias: zeros([L, 1, N]),
     });
     expectFinite(full.velocity!, [1, C, h, h], 'velocity (full)');
-  }, 110_000);
+  }, 300_000);
 
   it('never holds more weight bytes in live sessions than the pack has weights (each counted once, 5%)', async () => {
     const once = weightBytesOnce(node.sessions.loadedGraphs());
@@ -130,5 +130,5 @@ describe('real-width stand-in pack (SD3 Medium widths, 2 layers)', () => {
       expect(bytes / distinct, `live / distinct weight bytes after ${after}`).toBeLessThan(1.05);
     }
     expect(live.map((l) => l.after)).toContain('dit_step_full');
-  }, 60_000);
+  }, 120_000);
 });

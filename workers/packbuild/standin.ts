@@ -21,13 +21,10 @@
  *   must be two image widths wide: 1024 px is 64 patches, 2 x 64 <= 192.
  */
 import onnxProto from 'onnx-proto';
-import { CURRENT_FORMAT_VERSION, graphBytes, parseManifest, sha256, type GraphSpec, type PackManifest } from '../pack/manifest';
+import { graphBytes, sha256, type GraphSpec, type PackManifest } from '../pack/manifest';
 import type { IrGraph } from './ir';
-import { buildTextEncoder, makeTextParams } from './models/text';
-import { buildPack, graphFileName, piecesFor, type PackBuildConfig } from './pack';
-import { Rng } from './params';
-import { serializeModelWithExternalData } from './serialize';
-import { buildTokenizerJson, TEST_WORDS } from './tokenizer';
+import { assemblePack, generatedPackAssembly, type PackBuildConfig } from './pack';
+import { TEST_WORDS } from './tokenizer';
 
 const { onnx } = onnxProto;
 
@@ -105,42 +102,13 @@ export function padTextEmbeddings(g: IrGraph, width: number): IrGraph {
 }
 
 /**
- * Builds the stand-in pack: buildPack, then the text encoder rebuilt with its
- * output padded to the DiT's context width (its weights are the same ones:
- * the text parameters come from their own fork of the seed).
+ * Builds the stand-in pack: the generated pack with its text encoder's output
+ * padded to the DiT's context width (as SD3 pads CLIP to T5's).
  */
 export async function buildStandinPack(cfg: PackBuildConfig = STANDIN_CONFIG): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
-  const { manifest, files } = await buildPack(cfg);
-  if (cfg.text.dim === cfg.dit.textDim) return { manifest, files };
-  const tok = buildTokenizerJson({ words: cfg.words, placeholders: cfg.placeholders });
-  const text = makeTextParams(new Rng(cfg.seed), { ...cfg.text, vocabSize: tok.vocabSize });
-  const graphs: GraphSpec[] = [];
-  for (const spec of manifest.graphs) {
-    if (spec.role !== 'text_encoder' || spec.attention === 'none') {
-      graphs.push(spec);
-      continue;
-    }
-    const graph = padTextEmbeddings(buildTextEncoder(text, cfg.precision, spec.attention, piecesFor(cfg, 'text_encoder')), cfg.dit.textDim);
-    const file = graphFileName({ role: spec.role, attention: spec.attention });
-    for (const old of spec.externalData) files.delete(old.file);
-    const ext = cfg.externalData?.roles.includes(spec.role) ? { ...cfg.externalData, baseName: file } : undefined;
-    const { model, shards, largestTensorBytes } = serializeModelWithExternalData(graph, ext);
-    files.set(file, model);
-    const externalData = [];
-    for (const s of shards) {
-      files.set(s.file, s.bytes);
-      externalData.push({ file: s.file, bytes: s.bytes.byteLength, sha256: await sha256(s.bytes) });
-    }
-    graphs.push({
-      ...spec,
-      bytes: model.byteLength,
-      sha256: await sha256(model),
-      outputs: graph.outputs.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })),
-      externalData,
-      largestTensorBytes,
-    });
-  }
-  return { manifest: parseManifest({ ...manifest, formatVersion: CURRENT_FORMAT_VERSION, graphs }), files };
+  const assembly = generatedPackAssembly(cfg);
+  const graphs = assembly.graphs.map((g) => (g.role === 'text_encoder' ? { ...g, graph: padTextEmbeddings(g.graph, cfg.dit.textDim) } : g));
+  return assemblePack({ ...assembly, graphs });
 }
 
 /** What weightBytesOfLiveSessions needs of GraphSessions (workers/runtime/sessions.ts). */
