@@ -29,6 +29,10 @@ import {
   type PackSummary,
 } from './pack/loader';
 import { localPackUrl } from './pack/local-pack';
+import { folderConversion, inspectDroppedFolder, type ConvertFolderOptions, type DroppedFile } from './convert/browser/convert-into-cache';
+import { convertedPackFetch, isConvertedPackUrl } from './convert/browser/converted-pack';
+import type { ConvertFolderInfo } from './convert/browser/inspect';
+import type { ConvertFolderProgress } from './convert/browser/progress';
 import { deleteCachedPack, MemoryBlobStore, type BlobStore } from './pack/store/blob-store';
 import { OpfsBlobStore } from './pack/store/opfs-store';
 import { defaultBudgetBytes, planPack, type PackPlanSummary } from './plan/pack-plan';
@@ -359,7 +363,31 @@ export function createEngineApi(deps: EngineApiDeps) {
      */
     async loadPack(url: string, onProgress?: (p: PackLoadProgress) => void): Promise<PackSummary> {
       const store = await packStore();
-      return switchTo((hooks) => loadPack(url, { ...hooks, fetch: deps.fetch, store, storageEstimate: deps.storageEstimate ?? browserStorageEstimate }), onProgress);
+      // A pack converted in this browser has nothing to fetch: only its cached copy is read.
+      const fetchFn = isConvertedPackUrl(url) ? convertedPackFetch : deps.fetch;
+      return switchTo((hooks) => loadPack(url, { ...hooks, fetch: fetchFn, store, storageEstimate: deps.storageEstimate ?? browserStorageEstimate }), onProgress);
+    },
+
+    /** Which model a dropped folder holds and what converting it offers (sizes, precisions); a ConvertError says why not. */
+    async inspectFolder(files: DroppedFile[]): Promise<ConvertFolderInfo> {
+      return inspectDroppedFolder(files);
+    },
+
+    /**
+     * Converts a Stable Diffusion 3 / 3.5 diffusers folder (paths relative to
+     * the dropped folder) here, in the worker, into the persistent pack cache,
+     * and switches to it like any pack load. cancelLoad() stops it; a cancelled
+     * or failed conversion leaves the cache and the current pack as they were.
+     */
+    async convertFolder(files: DroppedFile[], opts: ConvertFolderOptions, onProgress?: (p: ConvertFolderProgress) => void): Promise<PackSummary> {
+      const report = (p: ConvertFolderProgress) => safeCall(onProgress, p);
+      const conversion = folderConversion(files, opts, { store: await packStore(), storageEstimate: deps.storageEstimate ?? browserStorageEstimate, onProgress: report });
+      try {
+        return await switchTo(conversion.load, report);
+      } catch (e) {
+        await conversion.rollback().catch(() => undefined);
+        throw e;
+      }
     },
 
     /**
@@ -388,7 +416,7 @@ export function createEngineApi(deps: EngineApiDeps) {
       return { budgetBytes: budgetBytes(), plan };
     },
 
-    /** Stops a pack load in progress; the current pack stays. */
+    /** Stops a pack load (or a folder conversion) in progress; the current pack stays. */
     async cancelLoad(): Promise<boolean> {
       const had = loading !== null;
       loading?.abort();

@@ -23,6 +23,8 @@ export const ENGINE_ERROR_CODES = [
   'manifest-invalid',
   'pack-files-invalid',
   'bad-input',
+  /** A model folder could not be converted; details.convertCode says why (workers/convert/errors.ts), details.file and details.key where. */
+  'convert-failed',
   'internal',
 ] as const;
 
@@ -64,6 +66,10 @@ const BY_NAME: Record<string, (e: Error & Record<string, unknown>) => { code: En
   PackFileError: (e) => ({ code: 'pack-files-invalid', details: { problems: e.problems } }),
   CancelledError: (e) => ({ code: 'cancelled', details: { atStep: e.atStep } }),
   ImageDecodeError: () => ({ code: 'bad-input' }),
+  ConvertError: (e) => ({
+    code: e.code === 'cancelled' ? 'cancelled' : 'convert-failed',
+    details: { convertCode: e.code, ...(typeof e.file === 'string' ? { file: e.file } : {}), ...(typeof e.key === 'string' ? { key: e.key } : {}) },
+  }),
 };
 
 /**

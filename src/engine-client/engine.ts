@@ -15,6 +15,9 @@ import type { EngineApi, EngineStatus } from '../../workers/engine.worker';
 import type { PackLoadProgress, PackSummary } from '../../workers/pack/loader';
 import { isLocalPackUrl } from '../../workers/pack/local-pack';
 import type { BackendPreference } from '../../workers/runtime/backend-types';
+import type { ConvertFolderOptions, DroppedFile } from '../../workers/convert/browser/convert-into-cache';
+import type { ConvertFolderInfo } from '../../workers/convert/browser/inspect';
+import type { ConvertFolderProgress } from '../../workers/convert/browser/progress';
 import { gibToBytes, storedBudgetGiB } from '../state/memory-budget';
 import { usePackProgressStore } from '../state/pack-progress-store';
 
@@ -25,8 +28,13 @@ export type { CachedPack } from '../../workers/engine-api';
 export type { AdapterSummary, Backend, BackendPreference } from '../../workers/runtime/backend-types';
 export type { PlainTensor } from '../../workers/runtime/dtypes';
 export type * from '../../workers/generation-types';
-export { EngineError, errorCode, type EngineErrorCode, type EngineErrorDetails } from '../../workers/errors';
+export { EngineError, engineErrorOf, errorCode, type EngineErrorCode, type EngineErrorDetails } from '../../workers/errors';
 export { isLocalPackUrl, localPackUrl } from '../../workers/pack/local-pack';
+export type { ConvertFolderOptions, DroppedFile } from '../../workers/convert/browser/convert-into-cache';
+export type { ConvertFolderInfo } from '../../workers/convert/browser/inspect';
+export type { ConvertFolderProgress } from '../../workers/convert/browser/progress';
+export type { ConvertPrecision } from '../../workers/convert/sd3/convert';
+export { isConvertedPackUrl } from '../../workers/convert/browser/converted-pack';
 
 type CrashListener = (message: string) => void;
 
@@ -118,6 +126,17 @@ export function loadPackInEngine(url: string): Promise<PackSummary> {
 /** Loads a pack from picked files (verified in place), showing its progress. */
 export function loadPackFilesInEngine(files: { path: string; blob: Blob }[]): Promise<PackSummary> {
   return withPackProgress('a folder on this computer', (onProgress) => getEngine().loadPackFiles(files, onProgress));
+}
+
+/** What a dropped model folder holds and what converting it offers (the worker reads its configs and headers). */
+export function inspectFolderInEngine(files: DroppedFile[]): Promise<ConvertFolderInfo> {
+  return getEngine().inspectFolder(files);
+}
+
+/** Converts a model folder in the worker into the persistent pack cache and switches to it; cancelLoad() stops it. */
+export function convertFolderInEngine(files: DroppedFile[], opts: ConvertFolderOptions, onProgress: (p: ConvertFolderProgress) => void): Promise<PackSummary> {
+  askPersistentStorage();
+  return getEngine().convertFolder(files, opts, proxy(onProgress));
 }
 
 /**

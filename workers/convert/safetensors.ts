@@ -273,10 +273,14 @@ export async function openSafetensors(source: ByteSource): Promise<SafetensorsFi
   const dataLength = source.size - dataStart;
   const used = ranges.reduce((m, t) => Math.max(m, t.end - dataStart), 0);
   if (used > dataLength) {
+    // Named so that a header which lies about one tensor can be told from a download cut short.
+    const cut = ranges.filter((t) => t.end - dataStart > dataLength);
+    const first = cut[0]!;
+    const which = cut.length === 1 ? `key ${first.key} lies` : `${formatBytes(cut.length)} tensors from key ${first.key} on lie`;
     throw new ConvertError(
       'truncated',
-      `${name} is truncated: the header says the data is ${formatBytes(used)} bytes, the file has ${formatBytes(dataLength)}. It was probably cut off while downloading: download it again`,
-      { file: name },
+      `${name} is truncated: the header says the data is ${formatBytes(used)} bytes, the file has ${formatBytes(dataLength)}, so ${which} past its end. It was probably cut off while downloading: download it again`,
+      { file: name, key: first.key },
     );
   }
   if (used < dataLength) {

@@ -28,8 +28,15 @@ export const GRAPH_ROLES = [
   'dit_reference',
   'dit_step',
   'dit_step_full',
+  'preview_decoder',
 ] as const;
 export type GraphRole = (typeof GRAPH_ROLES)[number];
+
+/**
+ * Roles a pack may leave out: the engine runs without them (preview_decoder:
+ * no per-step previews). Every other role is required.
+ */
+export const OPTIONAL_ROLES: readonly GraphRole[] = ['preview_decoder'];
 
 /**
  * Roles whose graphs carry the same weights (the transformer's): onnxruntime-web
@@ -102,6 +109,11 @@ export const ROLE_CONTRACTS: Record<GraphRole, { inputs: IoContract[]; outputs: 
       { name: 'ref_layer_bias', dtype: 'float32', rank: 3 },
     ],
     outputs: [{ name: 'velocity', dtype: 'float32', rank: 4 }],
+  },
+  /** A small decoder (TAESD) for previews during sampling: the same contract as vae_decoder. */
+  preview_decoder: {
+    inputs: [{ name: 'latent', dtype: 'float32', rank: 4 }],
+    outputs: [{ name: 'image', dtype: 'float32', rank: 4 }],
   },
 };
 
@@ -317,7 +329,7 @@ function checkContracts(m: PackManifest, ctx: z.RefinementCtx): void {
         }
       }
     }
-    const needsAttention = g.role !== 'vae_encoder' && g.role !== 'vae_decoder';
+    const needsAttention = g.role !== 'vae_encoder' && g.role !== 'vae_decoder' && g.role !== 'preview_decoder';
     if (needsAttention && g.attention === 'none') {
       ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'attention'], message: `${where} has attention; say "decomposed" or "mha"` });
     }
@@ -332,7 +344,7 @@ function checkContracts(m: PackManifest, ctx: z.RefinementCtx): void {
     const variants = m.graphs.filter((g) => g.role === role);
     const decomposedOrNone = variants.filter((g) => g.attention !== 'mha');
     if (variants.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['graphs'], message: `the pack has no ${role} graph` });
+      if (!OPTIONAL_ROLES.includes(role)) ctx.addIssue({ code: 'custom', path: ['graphs'], message: `the pack has no ${role} graph` });
     } else if (decomposedOrNone.length !== 1) {
       ctx.addIssue({ code: 'custom', path: ['graphs'], message: `the pack must have exactly one ${role} graph with portable (non-mha) attention, it has ${decomposedOrNone.length}` });
     }

@@ -95,7 +95,7 @@ export class Engine {
     this.text = new TextConditioner(this.runner, ctx.tokenize, ctx.packId, limits.textBytes);
     this.references = new ReferenceEncoder(this.runner, this.text, this.family, ctx.manifest, ctx.packId, limits);
     this.sampler = new Sampler(this.runner, ctx.manifest, ctx.createSession);
-    this.decoder = new Decoder(this.runner);
+    this.decoder = new Decoder(this.runner, ctx.manifest.graphs.some((g) => g.role === 'preview_decoder'));
   }
 
   private get m(): PackManifest {

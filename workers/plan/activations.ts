@@ -182,6 +182,22 @@ export function vaeDecoderRun(vae: VaeShape, width: number, height: number, limi
   return finish(1, low, low, mid.qc, feeds, outputs, Math.max(...candidates));
 }
 
+/** TAESD's decoders (taesd, taesdxl, taesd3, taef1) are 64 channels wide at every stage. */
+export const TAESD_WIDTH = 64;
+
+/**
+ * One latent through a TAESD preview decoder (DiT's latents, batch 1): every stage is
+ * TAESD_WIDTH wide, so its largest moment is a block at the full image size: the block's input
+ * (kept for the skip), a conv's input and its output, 3 c x H x W floats. Output: the image.
+ */
+export function previewDecoderRun(vae: VaeShape, width: number, height: number): RunActivation {
+  const full = width * height;
+  const low = full / 4 ** (vae.blockOut.length - 1);
+  const feeds = [{ name: 'latent', bytes: vae.latentChannels * low * FP32 }];
+  const outputs = [{ name: 'image', bytes: 3 * full * FP32 }];
+  return finish(1, 0, 0, { chunk: 0, bytes: 0, withinLimit: true }, feeds, outputs, 3 * TAESD_WIDTH * full * FP32);
+}
+
 export interface DitRunShape {
   /** Image tokens N of one image at the generation size. */
   imageTokens: number;

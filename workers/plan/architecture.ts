@@ -7,7 +7,7 @@
  */
 
 /** The graphs of a pack (docs/pack-format.md section 7), as the planner names them. */
-export type PlanRole = 'text_encoder' | 'vae_encoder' | 'vae_decoder' | 'dit_reference' | 'dit_step' | 'dit_step_full';
+export type PlanRole = 'text_encoder' | 'vae_encoder' | 'vae_decoder' | 'dit_reference' | 'dit_step' | 'dit_step_full' | 'preview_decoder';
 
 /** Reference modes (METHOD.md section 2): cached K/V from a reference pass, or references through every step. */
 export type RefMode = 'cached' | 'full';

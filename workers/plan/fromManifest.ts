@@ -12,7 +12,7 @@
  * upper bound for the built-in test pack's much smaller VAE.
  */
 import type { GraphRole, PackManifest } from '../pack/manifest';
-import { graphFor } from '../pack/manifest';
+import { graphFor, OPTIONAL_ROLES } from '../pack/manifest';
 import type { BlockShape, GraphArch, ModelArch } from './architecture';
 
 export interface ManifestAssumptions {
@@ -37,7 +37,9 @@ const gelu = (width: number, heads: number, mlpRatio: number): BlockShape => ({
 export function archFromManifest(m: PackManifest, assume: ManifestAssumptions = DEFAULT_ASSUMPTIONS): ModelArch {
   const tf = m.transformer;
   // The portable graph of each role: the one that runs everywhere, and whose attention the planner models.
-  const graphs: GraphArch[] = ROLES.map((role) => {
+  // Optional roles count where the pack has them.
+  const present = [...ROLES, ...OPTIONAL_ROLES.filter((role) => m.graphs.some((g) => g.role === role))];
+  const graphs: GraphArch[] = present.map((role) => {
     const g = graphFor(m, role, 'decomposed');
     const bytes = g.bytes + g.externalData.reduce((n, shard) => n + shard.bytes, 0);
     return { role, name: `${role} (${g.file})`, weights: { kind: 'file', file: g.file, bytes }, largestWeightTensorBytes: g.largestTensorBytes };

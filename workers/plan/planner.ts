@@ -32,6 +32,7 @@ import {
   ditReferenceRun,
   ditStepFullRun,
   ditStepRun,
+  previewDecoderRun,
   textEncoderRun,
   vaeDecoderRun,
   vaeEncoderRun,
@@ -48,7 +49,7 @@ export const PHASES: readonly Phase[] = ['text', 'reference', 'sampling', 'decod
 export type Residency = 'resident' | 'load-and-release';
 
 /** The order in which sessions give up residency when the plan does not fit. */
-export const RELEASE_ORDER: readonly PlanRole[] = ['text_encoder', 'dit_reference', 'vae_encoder', 'vae_decoder', 'dit_step', 'dit_step_full'];
+export const RELEASE_ORDER: readonly PlanRole[] = ['preview_decoder', 'text_encoder', 'dit_reference', 'vae_encoder', 'vae_decoder', 'dit_step', 'dit_step_full'];
 
 export interface PlanRequest {
   width: number;
@@ -166,6 +167,8 @@ function graphRuns(arch: ModelArch, req: PlanRequest, s: DitRunShape, limit: num
       ? { role: 'dit_step', phase: 'sampling', run: ditStepRun(arch.dit, s, limit) }
       : { role: 'dit_step_full', phase: 'sampling', run: ditStepFullRun(arch.dit, s, limit) },
   );
+  // A pack with a preview decoder runs it between the steps, on the current latents.
+  if (graphOf(arch, 'preview_decoder')) runs.push({ role: 'preview_decoder', phase: 'sampling', run: previewDecoderRun(arch.vae, req.width, req.height) });
   runs.push({ role: 'vae_decoder', phase: 'decode', run: vaeDecoderRun(arch.vae, req.width, req.height, limit) });
   return runs;
 }

@@ -3,6 +3,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { errorText, formatBytes } from '../../app/format';
 import { getEngine } from '../../engine-client/engine';
 import { storageKey } from '../../engine-client/queries';
+import { useStudioStore } from '../../state/studio-store';
+import { loadPackFromUrl } from './pack-load';
 
 export const cachedPacksKey = ['engine', 'cached-packs'] as const;
 
@@ -16,6 +18,9 @@ export function CachedPacks({ loadedUrl }: { loadedUrl: string }) {
       void client.invalidateQueries({ queryKey: storageKey });
     },
   });
+  const backend = useStudioStore((s) => s.backendPreference);
+  // A cached pack loads from this browser's storage (a converted one has nowhere else to come from).
+  const load = useMutation({ mutationFn: (url: string) => loadPackFromUrl(client, backend, url) });
   const list = packs.data ?? [];
   if (list.length === 0) return null;
   return (
@@ -31,9 +36,14 @@ export function CachedPacks({ loadedUrl }: { loadedUrl: string }) {
             {p.loaded ? (
               <span className="badge">in use</span>
             ) : (
-              <button type="button" className="link-button" data-testid="pack.cached.delete" disabled={remove.isPending} onClick={() => remove.mutate(p.url)} title={`Delete ${p.name} from this browser's storage`}>
-                Delete
-              </button>
+              <span className="cached-pack-actions">
+                <button type="button" className="link-button" data-testid="pack.cached.load" disabled={load.isPending} onClick={() => load.mutate(p.url)} title={`Switch to ${p.name}, from this browser's storage`}>
+                  Load
+                </button>
+                <button type="button" className="link-button" data-testid="pack.cached.delete" disabled={remove.isPending || load.isPending} onClick={() => remove.mutate(p.url)} title={`Delete ${p.name} from this browser's storage`}>
+                  Delete
+                </button>
+              </span>
             )}
           </li>
         ))}
@@ -41,6 +51,11 @@ export function CachedPacks({ loadedUrl }: { loadedUrl: string }) {
       {remove.isError && (
         <p className="pack-error" role="alert">
           {errorText(remove.error)}
+        </p>
+      )}
+      {load.isError && (
+        <p className="pack-error" role="alert" data-testid="pack.cached.error">
+          {errorText(load.error)}
         </p>
       )}
     </div>

@@ -1,5 +1,6 @@
 /** The loaded model pack (what it is, its size and precision, whether it is trained) and loading another. */
-import type { PackSummary } from '../../engine-client/engine';
+import { isConvertedPackUrl, type PackSummary } from '../../engine-client/engine';
+import { ConvertFolder } from '../convert/ConvertFolder';
 import { formatBytes } from '../../app/format';
 import { isLocalPackUrl } from './pack-hooks';
 import { precisionSummary } from './pack-load';
@@ -10,6 +11,7 @@ import './packs.css';
 
 function Source({ url }: { url: string }) {
   if (isLocalPackUrl(url)) return <>a folder on this computer</>;
+  if (isConvertedPackUrl(url)) return <>converted in this browser</>;
   return <code className="pack-url">{url}</code>;
 }
 
@@ -96,6 +98,8 @@ export function PackPanel({ pack }: { pack: PackSummary }) {
       <CachedPacks loadedUrl={pack.url} />
       <h3 className="pack-subtitle">Load another pack</h3>
       <LoadPack />
+      <h3 className="pack-subtitle">Convert a model folder</h3>
+      <ConvertFolder />
     </section>
   );
 }

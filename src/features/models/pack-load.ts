@@ -52,6 +52,13 @@ async function guarded(previousUrl: string, load: () => Promise<PackSummary>): P
   }
 }
 
+/** Runs a load that ends in the engine's own pack switch (a folder conversion) and makes the app follow it to the new pack. */
+export async function loadPackWith(client: QueryClient, backend: BackendPreference, load: () => Promise<PackSummary>): Promise<PackSummary> {
+  const summary = await guarded(useStudioStore.getState().packUrl, load);
+  switchTo(client, backend, summary.url, summary);
+  return summary;
+}
+
 /** Trims a typed pack URL and drops trailing slashes ("/packs/test/" and "/packs/test" are one pack). */
 export function normalizePackUrl(text: string): string {
   return text.trim().replace(/\/+$/, '');

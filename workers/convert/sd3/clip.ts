@@ -10,6 +10,7 @@
 import { attr, GraphBuilder, type IrGraph } from '../../packbuild/ir';
 import { dimOf, emitAttention, emitLinear, type AttentionImpl, type AttentionPieces, type PrecisionSpec } from '../../packbuild/nn';
 import type { Linear, Norm } from '../../packbuild/params';
+import { ConvertError } from '../errors';
 import type { JsonObject } from '../folder';
 import { expectTensor, type TensorIndex } from '../safetensors';
 
@@ -62,34 +63,41 @@ export interface ClipLoadOptions {
 /** Masked logits: exp underflows to exactly 0 in float32, as with transformers' finfo.min mask. */
 const CAUSAL_MASKED = -1e9;
 
-function configNumber(config: JsonObject, key: string): number {
+/** A ConvertError, so the CLI and the studio show it as a message about the file, not as a crash. */
+function configError(file: string, message: string): ConvertError {
+  return new ConvertError('bad-json', `${file}: ${message}`, { file });
+}
+
+function configNumber(config: JsonObject, key: string, file: string): number {
   const value = config[key];
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`text encoder config: ${key} is ${JSON.stringify(value)}, expected a number`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw configError(file, `${key} is ${JSON.stringify(value)}, expected a number`);
   return value;
 }
 
-function configActivation(config: JsonObject): ClipActivation {
+function configActivation(config: JsonObject, file: string): ClipActivation {
   const act = config.hidden_act;
-  if (act !== 'quick_gelu' && act !== 'gelu') throw new Error(`text encoder config: hidden_act ${JSON.stringify(act)} is not quick_gelu or gelu`);
+  if (act !== 'quick_gelu' && act !== 'gelu') throw configError(file, `hidden_act ${JSON.stringify(act)} is not quick_gelu or gelu`);
   return act;
 }
 
-export function clipTextConfig(config: JsonObject, placeholderRows = 0): ClipTextConfig {
-  const vocabSize = configNumber(config, 'vocab_size');
-  const hidden = configNumber(config, 'hidden_size');
-  const heads = configNumber(config, 'num_attention_heads');
-  if (hidden % heads !== 0) throw new Error(`text encoder config: ${heads} heads do not divide hidden_size ${hidden}`);
+/** `file` names the config in messages (text_encoder_2/config.json). */
+export function clipTextConfig(config: JsonObject, placeholderRows = 0, file = 'text encoder config'): ClipTextConfig {
+  const number = (key: string) => configNumber(config, key, file);
+  const vocabSize = number('vocab_size');
+  const hidden = number('hidden_size');
+  const heads = number('num_attention_heads');
+  if (hidden % heads !== 0) throw configError(file, `${heads} heads do not divide hidden_size ${hidden}`);
   return {
     tokenRows: vocabSize + placeholderRows,
     vocabSize,
     hidden,
     heads,
-    layers: configNumber(config, 'num_hidden_layers'),
-    intermediate: configNumber(config, 'intermediate_size'),
-    projection: configNumber(config, 'projection_dim'),
-    positions: configNumber(config, 'max_position_embeddings'),
+    layers: number('num_hidden_layers'),
+    intermediate: number('intermediate_size'),
+    projection: number('projection_dim'),
+    positions: number('max_position_embeddings'),
     layerNormEps: typeof config.layer_norm_eps === 'number' ? config.layer_norm_eps : 1e-5,
-    activation: configActivation(config),
+    activation: configActivation(config, file),
   };
 }
 
@@ -129,7 +137,7 @@ function withPlaceholderRows(table: Float32Array, rows: number, dim: number, ext
 }
 
 export async function loadClipTextParams(index: TensorIndex, config: JsonObject, opts: ClipLoadOptions = {}): Promise<ClipTextParams> {
-  const cfg = clipTextConfig(config, opts.placeholderRows ?? 0);
+  const cfg = clipTextConfig(config, opts.placeholderRows ?? 0, index.name.replace(/[^/]*$/, 'config.json'));
   const D = cfg.hidden;
   const embeddings = 'text_model.embeddings';
   expectTensor(index, `${embeddings}.token_embedding.weight`, [cfg.vocabSize, D]);

@@ -13,7 +13,9 @@
  *   inside the graphs (model-space latents in and out);
  * - dit_reference / dit_step / dit_step_full: the MM-DiT with the studio's
  *   reference tokens (positions one image width right of the centred crop,
- *   timestep 0), sharing one weight set.
+ *   timestep 0), sharing one weight set;
+ * - preview_decoder (only with the `preview` option): TAESD3's decoder, for
+ *   previews during sampling (model-space latents in, as vae_decoder).
  */
 import type { GraphRole, GraphSpec, PackManifest } from '../../pack/manifest';
 import { buildDitReference, buildDitStep } from '../../packbuild/models/dit';
@@ -27,10 +29,12 @@ import type { FolderSource } from '../source';
 import { buildClipTokenizerJson, CLIP_BOS, CLIP_EOS } from './clip-tokenizer';
 import { loadClipTextParams } from './clip';
 import { buildSd3TextConditioner } from './text-conditioner';
-import { loadSd3Transformer } from './transformer';
+import { loadSd3Transformer, sd3TransformerKeys } from './transformer';
+import { buildPreviewDecoder, loadPreviewFolder } from './taesd';
 import { buildSd3VaeDecoder, buildSd3VaeEncoder, loadSd3VaeParams } from './vae';
 
 export type ConvertPrecision = 'fp32' | 'int8' | 'int4';
+const PRECISIONS: readonly ConvertPrecision[] = ['fp32', 'int8', 'int4'];
 
 export interface ConvertOptions {
   /** Linear layers of the text encoders and the transformer (norms, modulation inputs, positions and the VAE stay fp32). */
@@ -41,6 +45,8 @@ export interface ConvertOptions {
   blockSize?: number;
   onProgress?: (p: ConvertProgress) => void;
   signal?: AbortSignal;
+  /** A TAESD folder for this model (madebyollin/taesd3): adds the optional preview_decoder graph, for previews during sampling. */
+  preview?: FolderSource;
 }
 
 export const PLACEHOLDERS = ['<s1>', '<s2>', '<s3>', '<s4>'];
@@ -94,11 +100,43 @@ function ditPieces(maxSize: number, patch: number, heads: number): Record<'dit_r
   };
 }
 
+/**
+ * int4's block size: a power of two of at least 16 (MatMulNBits) that divides the input width of
+ * every transformer linear (the text encoders fall back to int8 where it does not; the DiT has no
+ * fallback). Checked before any weight is read.
+ */
+function checkBlockSize(blockSize: number, transformerConfig: JsonObject): void {
+  if (!Number.isSafeInteger(blockSize) || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) {
+    throw new ConvertError('bad-option', `int4 block size ${blockSize} is not a power of two of at least 16 (e.g. 32)`);
+  }
+  const widths = [...sd3TransformerKeys(transformerConfig)].filter(([key, shape]) => key.endsWith('.weight') && shape.length === 2).map(([key, shape]) => [key, shape[1]!] as const);
+  const misfit = widths.find(([, width]) => width % blockSize !== 0);
+  if (misfit === undefined) return;
+  const fit = Math.min(...widths.map(([, width]) => width & -width)); // the largest power of two dividing every width
+  throw new ConvertError(
+    'bad-option',
+    `int4 block size ${blockSize} does not divide the input width ${misfit[1]} of ${misfit[0]} (transformer/config.json); use ${fit >= 16 ? `block size ${fit}, or ` : ''}int8 or fp32 weights`,
+  );
+}
+
+/** The tokenizer's errors name the folder (they are plain Errors from clip-tokenizer.ts). */
+function buildTokenizer(vocabJson: string, mergesTxt: string): ReturnType<typeof buildClipTokenizerJson> {
+  try {
+    return buildClipTokenizerJson(vocabJson, mergesTxt, { placeholders: PLACEHOLDERS });
+  } catch (cause) {
+    // Its one SyntaxError is JSON.parse's on vocab.json, which does not say which file it read.
+    const detail = cause instanceof SyntaxError ? `vocab.json is not valid JSON (${cause.message})` : (cause as Error).message;
+    throw new ConvertError('bad-json', `tokenizer/ is not a CLIP tokenizer: ${detail}`, { file: 'tokenizer/', cause });
+  }
+}
+
 /** Converts an SD3 / SD3.5 diffusers folder into a pack. */
 export async function convertSd3Folder(folder: FolderSource, opts: ConvertOptions): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array>; description: ModelFolderDescription }> {
   const description = await inspectModelFolder(folder);
   if (description.family !== 'sd3' && description.family !== 'sd3.5') {
-    throw new ConvertError('wrong-model', `this folder holds ${description.label}; this converter makes packs of Stable Diffusion 3 and 3.5 only`);
+    throw new ConvertError('wrong-model', `this folder holds ${description.label}; this converter makes packs of Stable Diffusion 3 and 3.5 only (FLUX.2 klein is not converted yet)`, {
+      file: 'model_index.json',
+    });
   }
   const transformer = getComponent(description, 'transformer');
   const vae = getComponent(description, 'vae');
@@ -116,14 +154,16 @@ export async function convertSd3Folder(folder: FolderSource, opts: ConvertOption
   const sizes = [...new Set(opts.sizes)].sort((a, b) => a - b);
   if (sizes.length === 0) throw new ConvertError('bad-option', 'no sizes asked for');
   for (const s of sizes) {
-    if (!Number.isInteger(s) || s % cell !== 0) throw new ConvertError('bad-option', `size ${s} px is not a multiple of ${cell} px (VAE 8 x patch ${patch})`);
+    if (!Number.isInteger(s) || s <= 0 || s % cell !== 0) throw new ConvertError('bad-option', `size ${s} px is not a positive multiple of ${cell} px (VAE 8 x patch ${patch})`);
     if (s / cell > tableSize) throw new ConvertError('bad-option', `size ${s} px is larger than the ${tableSize * cell} px the positional table covers`);
   }
   if (sizes[0]! / cell > gridLimit) {
     throw new ConvertError('bad-option', `at every size asked for (${sizes.join(', ')} px) a reference beside the image would leave the ${tableSize}x${tableSize} positional table; subjects need a size of at most ${gridLimit * cell} px`);
   }
   const maxSize = sizes[sizes.length - 1]!;
+  if (!PRECISIONS.includes(opts.precision)) throw new ConvertError('bad-option', `precision ${JSON.stringify(opts.precision)}: expected one of ${PRECISIONS.join(', ')}`);
   const blockSize = opts.blockSize ?? 32;
+  if (opts.precision === 'int4') checkBlockSize(blockSize, tcfg);
   const prec: PrecisionSpec = { matmul: opts.precision, conv: 'fp32', blockSize };
   const fp32: PrecisionSpec = { matmul: 'fp32', conv: 'fp32', blockSize };
 
@@ -134,7 +174,7 @@ export async function convertSd3Folder(folder: FolderSource, opts: ConvertOption
   );
 
   meter.setPhase('reading the tokenizer');
-  const tok = buildClipTokenizerJson(await readText(folder, 'tokenizer/vocab.json'), await readText(folder, 'tokenizer/merges.txt'), { placeholders: PLACEHOLDERS });
+  const tok = buildTokenizer(await readText(folder, 'tokenizer/vocab.json'), await readText(folder, 'tokenizer/merges.txt'));
   if ((await readText(folder, 'tokenizer_2/vocab.json')) !== (await readText(folder, 'tokenizer/vocab.json'))) {
     throw new ConvertError('wrong-model', 'tokenizer/ and tokenizer_2/ have different vocabularies; SD3 uses one CLIP vocabulary for both encoders');
   }
@@ -169,6 +209,11 @@ export async function convertSd3Folder(folder: FolderSource, opts: ConvertOption
     { role: 'vae_encoder', attention: 'none', precision: precisionOf(fp32), graph: buildSd3VaeEncoder(vaeParams, fp32, { attentionPieces: vaePieces }) },
     { role: 'vae_decoder', attention: 'none', precision: precisionOf(fp32), graph: buildSd3VaeDecoder(vaeParams, fp32, { attentionPieces: vaePieces }) },
   );
+  if (opts.preview) {
+    meter.setPhase('building preview_decoder.onnx');
+    const taesd = await loadPreviewFolder(opts.preview, { latentChannels: vaeParams.config.latentChannels, downsample: 2 ** (vaeParams.config.blockOutChannels.length - 1) });
+    graphs.push({ role: 'preview_decoder', attention: 'none', precision: precisionOf(fp32), graph: buildPreviewDecoder(taesd) });
+  }
 
   meter.setPhase('reading the transformer');
   const maxGrid = { height: maxSize / cell, width: maxSize / cell };

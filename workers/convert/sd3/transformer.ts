@@ -168,7 +168,7 @@ export async function loadSd3Transformer(index: TensorIndex, config: JsonObject,
   for (const [key, shape] of expected) expectTensor(index, key, shape);
   const extra = index.keys().filter((k) => !expected.has(k));
   if (extra.length > 0) {
-    throw new ConvertError('wrong-model', `key ${extra[0]} (and ${extra.length - 1} more) in ${index.name} is not part of the transformer its config describes`, { file: index.name, key: extra[0] });
+    throw new ConvertError('wrong-model', `key ${extra[0]}${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''} in ${index.name} is not part of the transformer its config describes`, { file: index.name, key: extra[0] });
   }
 
   const D = c.dim;

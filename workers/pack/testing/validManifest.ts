@@ -73,6 +73,11 @@ const IO: Record<GraphRole, { inputs: TensorSpec[]; outputs: TensorSpec[] }> = {
     ],
     outputs: [t('velocity', 'float32', latentShape)],
   },
+  // Optional: the fixture pack has no preview_decoder graph (GRAPHS), so that both kinds of pack are tested.
+  preview_decoder: {
+    inputs: [t('latent', 'float32', latentShape)],
+    outputs: [t('image', 'float32', ['batch', 3, 'height', 'width'])],
+  },
 };
 
 type GraphPlan = Pick<GraphSpec, 'file' | 'role' | 'attention' | 'precision'>;

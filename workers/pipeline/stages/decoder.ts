@@ -1,13 +1,17 @@
 /**
  * The decode stage: final latents -> RGBA through the VAE decoder, and the
- * per-step previews (a decoder-free view of the latents).
+ * per-step previews: through the pack's tiny preview decoder when it has one
+ * (SD3 with TAESD3), otherwise a decoder-free view of the latents.
  */
 import type * as ort from 'onnxruntime-web';
 import type { PreviewImage } from '../progress';
 import { GraphRunner } from './graph-runner';
 
 export class Decoder {
-  constructor(private readonly runner: GraphRunner) {}
+  constructor(
+    private readonly runner: GraphRunner,
+    private readonly hasPreviewDecoder: boolean,
+  ) {}
 
   /** The image and the latents it came from ([C, h, w]). */
   async decode(x: ort.Tensor, width: number, height: number): Promise<{ rgba: Uint8ClampedArray; latents: Float32Array }> {
@@ -17,10 +21,14 @@ export class Decoder {
     return { rgba: planarToRgba(img, width, height), latents };
   }
 
-  /** A step preview; reads the latents back (the only reason a step does). */
+  /** A step preview; reads the latents (or the preview decoder's image) back: the only reason a step does. */
   async preview(x: ort.Tensor): Promise<PreviewImage> {
     const [, C, h, w] = x.dims as number[];
-    return latentPreview(await GraphRunner.read(x), C!, h!, w!);
+    if (!this.hasPreviewDecoder) return latentPreview(await GraphRunner.read(x), C!, h!, w!);
+    const out = await this.runner.run('preview_decoder', { latent: x });
+    const image = out.image!;
+    const [, , H, W] = image.dims as number[];
+    return { width: W!, height: H!, rgba: planarToRgba(await GraphRunner.read(image, true), W!, H!) };
   }
 }
 
