@@ -5,34 +5,22 @@
  * hash of the config and of the builder's source. Tests and the benchmark
  * call ensureStandinPack() and get the folder.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureStamped, sourcesHash, STAMP } from '../workers/node/stamped-cache';
 import { buildStandinPack, STANDIN_CONFIG } from '../workers/packbuild/standin';
 
 const ROOT = resolve(import.meta.dirname, '..');
 export const STANDIN_DIR = join(ROOT, 'node_modules', '.cache', 'subject-studio', 'standin-sd3m');
-const STAMP = '.stamp';
 
 /** Everything the pack's bytes depend on: the config and the builder's source (and the manifest schema). */
 async function standinHash(): Promise<string> {
-  const h = createHash('sha256');
-  h.update(JSON.stringify(STANDIN_CONFIG));
-  const dirs = ['workers/packbuild', 'workers/packbuild/models'];
   const files = ['workers/pack/manifest.ts', 'package-lock.json'];
-  for (const d of dirs) {
+  for (const d of ['workers/packbuild', 'workers/packbuild/models']) {
     for (const f of (await readdir(join(ROOT, d))).sort()) if (f.endsWith('.ts') && !f.endsWith('.test.ts')) files.push(`${d}/${f}`);
   }
-  for (const f of files) {
-    h.update(`\0${f}\0`);
-    h.update(await readFile(join(ROOT, f)));
-  }
-  return h.digest('hex');
-}
-
-async function readStamp(dir: string): Promise<string | null> {
-  return readFile(join(dir, STAMP), 'utf8').then((s) => s.trim(), () => null);
+  return sourcesHash(ROOT, files, JSON.stringify(STANDIN_CONFIG));
 }
 
 export interface StandinBuildInfo {
@@ -46,29 +34,14 @@ export interface StandinBuildInfo {
 /** Builds the stand-in into `dir` unless the stamp there matches; returns what it did. */
 export async function buildStandin(dir = STANDIN_DIR, log: (line: string) => void = () => {}): Promise<StandinBuildInfo> {
   const t0 = performance.now();
-  const hash = await standinHash();
-  if ((await readStamp(dir)) !== hash) {
+  const built = await ensureStamped(dir, await standinHash(), async (tmp) => {
     log(`building the real-width stand-in pack into ${dir} ...`);
     const { manifest, files } = await buildStandinPack();
-    // Written aside, then moved into place: a half-written folder is never taken for the pack.
-    const tmp = `${dir}.tmp-${process.pid}`;
-    await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     for (const [name, bytes] of files) await writeFile(join(tmp, name), bytes);
     await writeFile(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    await writeFile(join(tmp, STAMP), `${hash}\n`);
-    await rm(dir, { recursive: true, force: true });
-    try {
-      await rename(tmp, dir);
-    } catch (e) {
-      // Another process built it at the same moment: theirs is as good.
-      await rm(tmp, { recursive: true, force: true });
-      if ((await readStamp(dir)) !== hash) throw e;
-    }
-    const info = await sizeOf(dir);
-    return { dir, built: true, ms: performance.now() - t0, ...info };
-  }
-  return { dir, built: false, ms: performance.now() - t0, ...(await sizeOf(dir)) };
+  });
+  return { dir, built, ms: performance.now() - t0, ...(await sizeOf(dir)) };
 }
 
 async function sizeOf(dir: string): Promise<{ bytes: number; files: number }> {

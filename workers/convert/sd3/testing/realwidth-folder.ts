@@ -14,9 +14,10 @@
  * there rather than be mirrored here.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { encodeNpy } from '../../../node/npy';
+import { ensureStamped, sourcesHash } from '../../../node/stamped-cache';
 import { Rng } from '../../../packbuild/params';
 import type { JsonObject } from '../../folder';
 import { floatToHalfBits } from '../../testing/safetensors-writer';
@@ -209,25 +210,15 @@ export async function writeRealwidthFolders(dir: string): Promise<RealwidthManif
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 export const REALWIDTH_CACHE = join(ROOT, 'node_modules', '.cache', 'subject-studio', 'realwidth-sd3');
-const STAMP = '.stamp';
 
 /** What the bytes depend on: this generator, the key list, the Rng, the fp16 rounding and the .npy encoder. */
-async function generatorHash(): Promise<string> {
-  const h = createHash('sha256');
-  const sources = [
-    'workers/convert/sd3/testing/realwidth-folder.ts',
-    'workers/convert/sd3/transformer.ts',
-    'workers/packbuild/params.ts',
-    'workers/convert/testing/safetensors-writer.ts',
-    'workers/node/npy.ts',
-  ];
-  for (const f of sources) h.update(`\0${f}\0`).update(await readFile(join(ROOT, f)));
-  return h.digest('hex');
-}
-
-async function readStamp(dir: string): Promise<string | null> {
-  return readFile(join(dir, STAMP), 'utf8').then((s) => s.trim(), () => null);
-}
+const GENERATOR_SOURCES = [
+  'workers/convert/sd3/testing/realwidth-folder.ts',
+  'workers/convert/sd3/transformer.ts',
+  'workers/packbuild/params.ts',
+  'workers/convert/testing/safetensors-writer.ts',
+  'workers/node/npy.ts',
+];
 
 export interface RealwidthFolders {
   dir: string;
@@ -240,23 +231,9 @@ export interface RealwidthFolders {
 /** The folders in node_modules/.cache, generated first when missing or made by another generator source. */
 export async function ensureRealwidthFolders(dir = REALWIDTH_CACHE): Promise<RealwidthFolders> {
   const t0 = performance.now();
-  const hash = await generatorHash();
-  if ((await readStamp(dir)) === hash) {
-    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as RealwidthManifest;
-    return { dir, manifest, built: false, ms: performance.now() - t0 };
-  }
-  // Written aside, then moved into place: a half-written folder is never taken for the real one.
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  const manifest = await writeRealwidthFolders(tmp);
-  await writeFile(join(tmp, STAMP), `${hash}\n`);
-  await rm(dir, { recursive: true, force: true });
-  try {
-    await rename(tmp, dir);
-  } catch (e) {
-    // Another process generated it at the same moment: theirs is the same bytes.
-    await rm(tmp, { recursive: true, force: true });
-    if ((await readStamp(dir)) !== hash) throw e;
-  }
-  return { dir, manifest, built: true, ms: performance.now() - t0 };
+  const built = await ensureStamped(dir, await sourcesHash(ROOT, GENERATOR_SOURCES), async (tmp) => {
+    await writeRealwidthFolders(tmp);
+  });
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as RealwidthManifest;
+  return { dir, manifest, built, ms: performance.now() - t0 };
 }
