@@ -42,10 +42,16 @@ test.describe('converting a model folder in the studio', () => {
     await expect(page.getByTestId('pack.cached.item').filter({ hasText: 'sd3-int4' })).toContainText('in use');
     if (SCREENSHOTS) await page.getByTestId('pack.panel').screenshot({ path: `${SCREENSHOTS}/convert-done-${studio.backend}.png` });
 
-    // One subject, 2 steps at 64 px.
+    // The settings follow the new pack once: its only size and SD3's recommended steps and guidance.
+    await expect(page.getByTestId('settings.follow-note')).toContainText('Settings follow sd3-int4: 64 × 64, 28 steps, text guidance 7.');
+    await expect(page.getByTestId('settings.size')).toHaveValue('64x64');
+    await expect(page.getByTestId('settings.size-warning')).toHaveCount(0);
+    await expect(page.getByTestId('settings.steps')).toHaveValue('28');
+    if (SCREENSHOTS) await page.getByTestId('settings.panel').screenshot({ path: `${SCREENSHOTS}/convert-settings-${studio.backend}.png` });
+
+    // One subject, 2 steps at the pack's 64 px.
     await addMochi(page);
-    await setRequest(page, '@mochi on a table', { steps: 2, seed: 1 });
-    await page.evaluate(() => window.__subjectStudio!.stores.settings.getState().actions.patch({ width: 64, height: 64 }));
+    await setRequest(page, '@mochi on a table', { steps: 2, seed: 1, width: 64, height: 64 });
     const t0 = Date.now();
     await page.getByTestId('generate.button').click();
     await expect(page.getByTestId('generate.result')).toBeVisible({ timeout: 240_000 });
@@ -58,6 +64,8 @@ test.describe('converting a model folder in the studio', () => {
     await expect(cached).toHaveCount(1);
     await cached.getByTestId('pack.cached.load').click();
     await expect(studio.packStatus).toHaveAttribute('data-pack-name', 'sd3-int4');
+    // Back on the test pack after the reload, the settings followed it (128 px, 8 steps); now they follow this one again.
+    await expect(page.getByTestId('settings.size')).toHaveValue('64x64');
     await expect(page.getByTestId('pack.source')).toHaveText('converted in this browser');
     await expect(page.getByTestId('convert.progress')).toHaveCount(0);
     await expect(page.getByTestId('convert.done')).toHaveCount(0);

@@ -41,7 +41,8 @@ export async function addMochi(page: Page, { mask = true } = {}): Promise<void> 
   );
 }
 
-export async function setRequest(page: Page, prompt: string, settings: { steps: number; seed: number }): Promise<void> {
+/** Sets the prompt and the settings a test asks for (128 × 128, the test pack's size, unless it says otherwise). */
+export async function setRequest(page: Page, prompt: string, settings: { steps: number; seed: number; width?: number; height?: number }): Promise<void> {
   await page.evaluate(
     ([p, s]) => {
       const { stores } = window.__subjectStudio!;

@@ -21,28 +21,30 @@ test('generates with two subjects, cancels a run midway, then generates again', 
   expect(status.backend).toBe(backend);
   console.log(`[${backend}] attention probe: ${JSON.stringify(status.attentionProbe?.cases.map((c) => ({ withBias: c.withBias, fusedError: c.fusedError, fusedMatches: c.fusedMatches })))}; chosen ${JSON.stringify(status.attentionChoice)}`);
 
-  const first = await run(page, { prompt: '@mochi and @teddy on a stack of books, watercolor', subjects: twoSubjects, steps: 4, seed: 7 });
+  // A step of SwiftShader's WebGPU takes ~5 s on these machines: fewer steps there, each checked the same way.
+  const steps = backend === 'webgpu' ? 2 : 4;
+  const first = await run(page, { prompt: '@mochi and @teddy on a stack of books, watercolor', subjects: twoSubjects, steps, seed: 7 });
   expect(first.error).toBeNull();
   expect([first.width, first.height]).toEqual([128, 128]);
   const kinds = first.events.map((e) => e.kind);
   expect(kinds.at(-1)).toBe('done');
-  expect(first.events.filter((e) => e.kind === 'step').map((e) => e.step)).toEqual([1, 2, 3, 4]);
+  expect(first.events.filter((e) => e.kind === 'step').map((e) => e.step)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
   expect(first.events.filter((e) => e.kind === 'step').every((e) => e.preview !== null)).toBe(true);
   expect(kinds.indexOf('decoding')).toBeGreaterThan(kinds.lastIndexOf('step'));
   // Both subjects' three reference images were encoded.
   expect(first.events.filter((e) => e.kind === 'encoding' && e.what === 'references').at(-1)).toMatchObject({ done: 3, total: 3 });
   expect(first.std).toBeGreaterThan(5); // an image, not a flat field
-  console.log(`[${backend}] 4 steps, two subjects: median step ${[...first.stepMs].sort((a, b) => a - b)[2]!.toFixed(1)} ms`);
+  console.log(`[${backend}] ${steps} steps, two subjects: median step ${[...first.stepMs].sort((a, b) => a - b)[Math.floor(steps / 2)]!.toFixed(1)} ms`);
 
   const cancelled = await run(page, { prompt: '@mochi and @teddy in the snow', subjects: twoSubjects, steps: 30, seed: 8, cancelAtStep: 2 });
   expect(cancelled.error).toMatch(/cancelled/);
   expect(cancelled.errorCode).toBe('cancelled');
   expect(cancelled.events.at(-1)?.kind).toBe('cancelled');
-  const steps = cancelled.events.filter((e) => e.kind === 'step').length;
-  expect(steps).toBeGreaterThanOrEqual(2);
-  expect(steps).toBeLessThanOrEqual(3); // cancel takes effect within one step
+  const stepsBeforeCancel = cancelled.events.filter((e) => e.kind === 'step').length;
+  expect(stepsBeforeCancel).toBeGreaterThanOrEqual(2);
+  expect(stepsBeforeCancel).toBeLessThanOrEqual(3); // cancel takes effect within one step
 
-  const again = await run(page, { prompt: '@mochi and @teddy on a stack of books, watercolor', subjects: twoSubjects, steps: 4, seed: 7 });
+  const again = await run(page, { prompt: '@mochi and @teddy on a stack of books, watercolor', subjects: twoSubjects, steps, seed: 7 });
   expect(again.error).toBeNull();
   expect(again.events.at(-1)?.kind).toBe('done');
   // Same seed, same backend: the same image.

@@ -87,6 +87,12 @@ export interface Preset {
 export interface SettingsState {
   settings: StudioSettings;
   presets: Preset[];
+  /**
+   * The pack (its identity) whose recommendations the settings last took, or
+   * null before any: a pack switch applies the new pack's size, steps and
+   * guidance once, and a reload on the same pack keeps the user's own.
+   */
+  followedPack: string | null;
   actions: {
     set<K extends keyof StudioSettings>(key: K, value: StudioSettings[K]): void;
     patch(p: Partial<StudioSettings>): void;
@@ -95,6 +101,8 @@ export interface SettingsState {
     savePreset(name: string): void;
     loadPreset(name: string): boolean;
     deletePreset(name: string): void;
+    /** Takes a newly loaded pack's recommendations (already worked out) and remembers the pack. */
+    followPack(pack: string, patch: Partial<StudioSettings>): void;
   };
 }
 
@@ -103,6 +111,7 @@ export const useSettingsStore = create<SettingsState>()(
     (set, get) => ({
       settings: { ...DEFAULT_SETTINGS },
       presets: [],
+      followedPack: null,
       actions: {
         set: (key, value) => set({ settings: { ...get().settings, ...sanitizeSettings({ [key]: value }) } }),
         patch: (p) => set({ settings: { ...get().settings, ...sanitizeSettings(p) } }),
@@ -124,17 +133,19 @@ export const useSettingsStore = create<SettingsState>()(
           return !!p;
         },
         deletePreset: (name) => set({ presets: get().presets.filter((p) => p.name !== name) }),
+        followPack: (pack, patch) => set({ followedPack: pack, settings: { ...get().settings, ...sanitizeSettings(patch) } }),
       },
     }),
     {
       name: PERSISTED.settings.key,
-      storage: idbPersistStorage<Pick<SettingsState, 'settings' | 'presets'>>('your settings'),
-      partialize: ({ settings, presets }) => ({ settings, presets }),
+      storage: idbPersistStorage<Pick<SettingsState, 'settings' | 'presets' | 'followedPack'>>('your settings'),
+      partialize: ({ settings, presets, followedPack }) => ({ settings, presets, followedPack }),
       // Saved state may come from an older version (missing or renamed keys): fill in defaults, drop invalid values.
       merge: (persisted, current) => {
-        const p = (persisted ?? {}) as Partial<Pick<SettingsState, 'settings' | 'presets'>>;
+        const p = (persisted ?? {}) as Partial<Pick<SettingsState, 'settings' | 'presets' | 'followedPack'>>;
         return {
           ...current,
+          followedPack: typeof p.followedPack === 'string' ? p.followedPack : null,
           settings: { ...DEFAULT_SETTINGS, ...sanitizeSettings(p.settings ?? {}) },
           presets: Array.isArray(p.presets) ? p.presets.filter((x) => typeof x?.name === 'string' && x.name.trim() !== '') : current.presets,
         };

@@ -7,6 +7,8 @@ import { useSubjectsStore } from '../../state/subjects-store';
 import { usePackCapabilities } from '../models/pack-hooks';
 import { HelpButton } from './fields';
 import { BasicsGroup, GuidanceGroup, ReferenceGroup } from './GenerationGroups';
+import { useSettingsFollowPack } from './follow-pack';
+import { packRecommendations } from './pack-defaults';
 import { Presets } from './Presets';
 import { SubjectGroup } from './SubjectGroup';
 import './settings.css';
@@ -15,12 +17,14 @@ export function SettingsPanel() {
   const settings = useSettingsStore((s) => s.settings);
   const subjects = useSubjectsStore((s) => s.subjects);
   const caps = usePackCapabilities();
+  const follow = useSettingsFollowPack();
 
   // Defaults are the studio's, with the loaded pack's own recommendations where it gives them.
   const reset = () => {
     const { actions } = useSettingsStore.getState();
     actions.reset();
-    if (caps) actions.patch({ ...caps.defaultResolution, steps: caps.defaults.steps, textGuidance: caps.defaults.textGuidance, refGuidance: caps.defaults.refGuidance });
+    if (caps) actions.patch(packRecommendations(caps));
+    follow.dismiss();
   };
 
   return (
@@ -31,6 +35,14 @@ export function SettingsPanel() {
           Reset
         </HelpButton>
       </div>
+      {follow.note && (
+        <p className="settings-note" role="status" data-testid="settings.follow-note">
+          <span>{follow.note}</span>
+          <button type="button" className="link-button" aria-label="Dismiss the note" onClick={follow.dismiss}>
+            OK
+          </button>
+        </p>
+      )}
       <BasicsGroup settings={settings} caps={caps} />
       <GuidanceGroup settings={settings} />
       <ReferenceGroup settings={settings} caps={caps} />

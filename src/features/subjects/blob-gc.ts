@@ -10,7 +10,7 @@ import { usePromptStore } from '../../state/prompt-store';
 import { useSettingsStore } from '../../state/settings-store';
 import { collectStrings, collectUnreferencedBlobs, type GarbageReport } from '../../state/storage';
 import { useSubjectsStore } from '../../state/subjects-store';
-import { whenAllHydrated } from './hydration';
+import { whenAllHydrated } from '../../state/hydration';
 
 /**
  * Every persisted store. Prompt and settings hold no blob ids today; they are

@@ -8,7 +8,7 @@
  */
 import { putBlob } from '../../state/storage';
 import { useSubjectsStore, type Subject, type SubjectLimits } from '../../state/subjects-store';
-import { whenHydrated } from './hydration';
+import { whenHydrated } from '../../state/hydration';
 import { preparePhoto } from './photo-client';
 import { useSubjectsUi } from './ui-store';
 
