@@ -51,8 +51,14 @@ export const attr = {
   string: (value: string): AttrValue => ({ kind: 'string', value }),
 };
 
+/**
+ * The bytes of a weight, without a copy: graphs that share a layer (the three
+ * DiT graphs of a pack) then share its bytes until they are serialized, and a
+ * gigabyte-sized pack is not held several times over. Weights are never
+ * written after they are given to a graph.
+ */
 function bytesOf(view: ArrayBufferView): Uint8Array {
-  return new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
 export class GraphBuilder {

@@ -1,7 +1,8 @@
 /** Layer emitters: each writes the ONNX nodes of one layer kind into a GraphBuilder. */
 import { attr, type GraphBuilder } from './ir';
 import type { Conv2d, Linear, Norm } from './params';
-import { quantizeConvInt8, quantizeLinearInt4, quantizeLinearInt8, type ConvPrecision, type MatmulPrecision } from './quantize';
+import { quantizeConvInt8, type ConvPrecision, type MatmulPrecision } from './quantize';
+import { storedLinear } from './stored-linear';
 
 export interface PrecisionSpec {
   matmul: MatmulPrecision;
@@ -34,29 +35,29 @@ function oncePerGraph(g: GraphBuilder, layer: object, p: PrecisionSpec, make: ()
 
 export function emitLinear(g: GraphBuilder, x: string, lin: Linear, p: PrecisionSpec, name = 'linear'): string {
   return g.scope(name, () => {
-    let y: string;
-    if (p.matmul === 'fp32') {
-      const [w, b] = oncePerGraph(g, lin, p, () => [g.f32('weight', [lin.inF, lin.outF], lin.w), g.f32('bias', [lin.outF], lin.b)]);
-      y = g.op('MatMul', [x, w!]);
-      return g.op('Add', [y, b!]);
+    const stored = storedLinear(lin, p);
+    if (stored.kind === 'fp32') {
+      const [w, b] = oncePerGraph(g, lin, p, () => [g.f32('weight', [lin.inF, lin.outF], stored.w), g.f32('bias', [lin.outF], lin.b)]);
+      return g.op('Add', [g.op('MatMul', [x, w!]), b!]);
     }
-    if (p.matmul === 'int8') {
-      const [wq, scale, b] = oncePerGraph(g, lin, p, () => {
-        const q = quantizeLinearInt8(lin.w, lin.inF, lin.outF);
-        return [g.initializer('weight_q', 'int8', [lin.inF, lin.outF], q.q), g.f32('weight_scale', [lin.outF], q.scale), g.f32('bias', [lin.outF], lin.b)];
-      });
+    if (stored.kind === 'int8') {
+      const [wq, scale, b] = oncePerGraph(g, lin, p, () => [
+        g.initializer('weight_q', 'int8', [lin.inF, lin.outF], stored.q),
+        g.f32('weight_scale', [lin.outF], stored.scale),
+        g.f32('bias', [lin.outF], lin.b),
+      ]);
       const w = g.op('DequantizeLinear', [wq!, scale!], { axis: attr.int(1) });
-      y = g.op('MatMul', [x, w]);
-      return g.op('Add', [y, b!]);
+      return g.op('Add', [g.op('MatMul', [x, w]), b!]);
     }
     const blocks = Math.ceil(lin.inF / p.blockSize);
-    const [wq, scale, b] = oncePerGraph(g, lin, p, () => {
-      const q = quantizeLinearInt4(lin.w, lin.inF, lin.outF, p.blockSize);
-      if (q.blocks !== blocks) throw new Error(`int4 blocks: ${q.blocks} for K ${lin.inF}, block ${p.blockSize}`);
-      return [g.initializer('weight_q4', 'uint8', [lin.outF, q.blocks, p.blockSize / 2], q.packed), g.f32('weight_scale', [lin.outF * q.blocks], q.scales), g.f32('bias', [lin.outF], lin.b)];
-    });
+    if (stored.blocks !== blocks) throw new Error(`int4 blocks: ${stored.blocks} for K ${lin.inF}, block ${p.blockSize}`);
+    const [wq, scale, b] = oncePerGraph(g, lin, p, () => [
+      g.initializer('weight_q4', 'uint8', [lin.outF, stored.blocks, p.blockSize / 2], stored.packed),
+      g.f32('weight_scale', [lin.outF * stored.blocks], stored.scales),
+      g.f32('bias', [lin.outF], lin.b),
+    ]);
     g.useOpset('com.microsoft', 1);
-    y = g.op('MatMulNBits', [x, wq!, scale!], { K: attr.int(lin.inF), N: attr.int(lin.outF), bits: attr.int(4), block_size: attr.int(p.blockSize) }, 'com.microsoft');
+    const y = g.op('MatMulNBits', [x, wq!, scale!], { K: attr.int(lin.inF), N: attr.int(lin.outF), bits: attr.int(4), block_size: attr.int(p.blockSize) }, 'com.microsoft');
     return g.op('Add', [y, b!]);
   });
 }

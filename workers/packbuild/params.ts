@@ -33,11 +33,15 @@ export function uniform(rng: Rng, n: number, amplitude: number): Float32Array {
   return out;
 }
 
-/** A dense layer, y = x W + b, with W stored row-major as [in, out]. */
+/**
+ * A dense layer, y = x W + b, with W stored row-major as [in, out]. `w` is
+ * null once a converter compacted the layer to its stored (quantized) form
+ * (stored-linear.ts).
+ */
 export interface Linear {
   inF: number;
   outF: number;
-  w: Float32Array;
+  w: Float32Array | null;
   b: Float32Array;
 }
 
@@ -72,4 +76,10 @@ export interface Norm {
 export function norm(rng: Rng, dim: number): Norm {
   const gamma = uniform(rng.fork('g'), dim, 0.2).map((v) => 1 + v);
   return { gamma, beta: uniform(rng.fork('b'), dim, 0.1) };
+}
+
+/** The layer's fp32 matrix; a compacted layer (converted, quantized when read) has none, and says so. */
+export function fp32Weights(lin: Linear): Float32Array {
+  if (!lin.w) throw new Error(`this ${lin.inF}x${lin.outF} linear was compacted when it was read: its fp32 weights are gone`);
+  return lin.w;
 }

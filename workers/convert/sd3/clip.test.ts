@@ -3,6 +3,7 @@
  * CLIPTextModelWithProjection on the same ids: hidden_states[-2] and text_embeds for the six fixture
  * prompts, for both SD3 fixture models and both encoders (quick_gelu CLIP-L, gelu bigG).
  */
+import { fp32Weights } from '../../packbuild/params';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { readNpy } from '../../node/npy';
@@ -45,8 +46,9 @@ function worstWeightError(p: ClipTextParams, prec: PrecisionSpec): number {
   return Math.max(
     ...linears.map((lin) => {
       const int4 = prec.matmul === 'int4' && lin.inF % prec.blockSize === 0;
-      const dequant = int4 ? quantizeLinearInt4(lin.w, lin.inF, lin.outF, prec.blockSize).dequant : quantizeLinearInt8(lin.w, lin.inF, lin.outF).dequant;
-      return relRms(dequant, lin.w);
+      const w = fp32Weights(lin);
+      const dequant = int4 ? quantizeLinearInt4(w, lin.inF, lin.outF, prec.blockSize).dequant : quantizeLinearInt8(w, lin.inF, lin.outF).dequant;
+      return relRms(dequant, w);
     }),
   );
 }

@@ -58,6 +58,11 @@ export interface ClipTextParams {
 export interface ClipLoadOptions {
   /** Extra token rows after the vocabulary, one per placeholder id (the tokenizer gives them ids vocab_size, vocab_size+1, ...). */
   placeholderRows?: number;
+  /**
+   * Applied to every linear as soon as it is read: the converter compacts it
+   * to its stored form (stored-linear.ts), so the encoder never sits in memory in fp32.
+   */
+  compact?: (lin: Linear) => Linear;
 }
 
 /** Masked logits: exp underflows to exactly 0 in float32, as with transformers' finfo.min mask. */
@@ -108,7 +113,7 @@ function transposed(w: Float32Array, outF: number, inF: number): Float32Array {
   return t;
 }
 
-async function readLinear(index: TensorIndex, key: string, inF: number, outF: number, bias = true): Promise<Linear> {
+async function readLinearAsIs(index: TensorIndex, key: string, inF: number, outF: number, bias: boolean): Promise<Linear> {
   expectTensor(index, `${key}.weight`, [outF, inF]);
   const w = transposed(await index.readTensor(`${key}.weight`), outF, inF);
   if (!bias) return { inF, outF, w, b: new Float32Array(outF) };
@@ -143,18 +148,20 @@ export async function loadClipTextParams(index: TensorIndex, config: JsonObject,
   expectTensor(index, `${embeddings}.token_embedding.weight`, [cfg.vocabSize, D]);
   expectTensor(index, `${embeddings}.position_embedding.weight`, [cfg.positions, D]);
   const tokens = await index.readTensor(`${embeddings}.token_embedding.weight`);
+  const compact = opts.compact ?? ((lin: Linear) => lin);
+  const readLinear = async (key: string, inF: number, outF: number, bias = true) => compact(await readLinearAsIs(index, key, inF, outF, bias));
   const layers: ClipLayerParams[] = [];
   for (let i = 0; i < cfg.layers; i++) {
     const l = `text_model.encoder.layers.${i}`;
     layers.push({
       ln1: await readNorm(index, `${l}.layer_norm1`, D),
-      q: await readLinear(index, `${l}.self_attn.q_proj`, D, D),
-      k: await readLinear(index, `${l}.self_attn.k_proj`, D, D),
-      v: await readLinear(index, `${l}.self_attn.v_proj`, D, D),
-      out: await readLinear(index, `${l}.self_attn.out_proj`, D, D),
+      q: await readLinear(`${l}.self_attn.q_proj`, D, D),
+      k: await readLinear(`${l}.self_attn.k_proj`, D, D),
+      v: await readLinear(`${l}.self_attn.v_proj`, D, D),
+      out: await readLinear(`${l}.self_attn.out_proj`, D, D),
       ln2: await readNorm(index, `${l}.layer_norm2`, D),
-      fc1: await readLinear(index, `${l}.mlp.fc1`, D, cfg.intermediate),
-      fc2: await readLinear(index, `${l}.mlp.fc2`, cfg.intermediate, D),
+      fc1: await readLinear(`${l}.mlp.fc1`, D, cfg.intermediate),
+      fc2: await readLinear(`${l}.mlp.fc2`, cfg.intermediate, D),
     });
   }
   return {
@@ -163,7 +170,7 @@ export async function loadClipTextParams(index: TensorIndex, config: JsonObject,
     positionEmbedding: Float32Array.from(await index.readTensor(`${embeddings}.position_embedding.weight`)),
     layers,
     finalNorm: await readNorm(index, 'text_model.final_layer_norm', D),
-    projection: await readLinear(index, 'text_projection', D, cfg.projection, false),
+    projection: await readLinear('text_projection', D, cfg.projection, false),
   };
 }
 
@@ -183,12 +190,12 @@ function emitActivation(g: GraphBuilder, x: string, act: ClipActivation): string
  * int4 (MatMulNBits) needs the input width to be a multiple of the block size; a layer whose width
  * is not (the fixtures' prime MLP widths 37 and 53; never the real 768/3072/1280/5120) is stored int8.
  */
-function precisionFor(lin: Linear, prec: PrecisionSpec): PrecisionSpec {
+export function clipLinearPrecision(lin: Linear, prec: PrecisionSpec): PrecisionSpec {
   return prec.matmul === 'int4' && lin.inF % prec.blockSize !== 0 ? { ...prec, matmul: 'int8' } : prec;
 }
 
 function linear(g: GraphBuilder, x: string, lin: Linear, prec: PrecisionSpec, name: string): string {
-  return emitLinear(g, x, lin, precisionFor(lin, prec), name);
+  return emitLinear(g, x, lin, clipLinearPrecision(lin, prec), name);
 }
 
 /** [batch, 1, S, S]: 0 on and below the diagonal, CAUSAL_MASKED above (expanded to the batch for MultiHeadAttention's WebGPU kernel). */

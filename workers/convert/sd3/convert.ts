@@ -27,7 +27,9 @@ import { getComponent, inspectModelFolder, type JsonObject, type ModelFolderDesc
 import { checkpointTotals, ConversionMeter, type ConvertProgress } from '../progress';
 import type { FolderSource } from '../source';
 import { buildClipTokenizerJson, CLIP_BOS, CLIP_EOS } from './clip-tokenizer';
-import { loadClipTextParams } from './clip';
+import { clipLinearPrecision, loadClipTextParams } from './clip';
+import { compactLinear } from '../../packbuild/stored-linear';
+import type { Linear } from '../../packbuild/params';
 import { buildSd3TextConditioner } from './text-conditioner';
 import { loadSd3Transformer, sd3TransformerKeys } from './transformer';
 import { buildPreviewDecoder, loadPreviewFolder } from './taesd';
@@ -182,8 +184,11 @@ export async function convertSd3Folder(folder: FolderSource, opts: ConvertOption
 
   meter.setPhase('reading the text encoders');
   const placeholderRows = tok.placeholderIds.length;
-  const clipLParams = await loadClipTextParams(meter.count(clipL.weights), clipL.config, { placeholderRows });
-  const clipGParams = await loadClipTextParams(meter.count(clipG.weights), clipG.config, { placeholderRows });
+  // Each linear is stored (quantized) as soon as it is read and its fp32 matrix dropped: memory holds
+  // the pack's bytes and one tensor at a time, not a multi-gigabyte checkpoint in fp32.
+  const compactText = (lin: Linear) => compactLinear(lin, clipLinearPrecision(lin, prec));
+  const clipLParams = await loadClipTextParams(meter.count(clipL.weights), clipL.config, { placeholderRows, compact: compactText });
+  const clipGParams = await loadClipTextParams(meter.count(clipG.weights), clipG.config, { placeholderRows, compact: compactText });
   const graphs: PackGraph[] = [];
   const precisionOf = (p: PrecisionSpec): GraphSpec['precision'] => ({ matmul: p.matmul, conv: p.conv, ...(p.matmul === 'int4' ? { blockSize: p.blockSize } : {}) });
   meter.setPhase('building text_encoder.onnx');
@@ -220,7 +225,7 @@ export async function convertSd3Folder(folder: FolderSource, opts: ConvertOption
   const refGrid = Math.min(gridLimit, maxSize / cell);
   // The stored window of the positional table: what the largest size and its references read, or the
   // whole table when the largest size is past the reference limit.
-  const dit = await loadSd3Transformer(meter.count(transformer.weights), tcfg, refGrid === maxGrid.width ? { maxGrid } : {});
+  const dit = await loadSd3Transformer(meter.count(transformer.weights), tcfg, { ...(refGrid === maxGrid.width ? { maxGrid } : {}), compact: (lin) => compactLinear(lin, prec) });
   const chunks = ditPieces(maxSize, patch, heads);
   const pieces = (role: keyof typeof chunks): AttentionPieces => ({ headsPerPiece: 1, queryChunks: chunks[role] });
   for (const [role, build] of [

@@ -22,6 +22,11 @@ import { expectTensor, type TensorIndex } from '../safetensors';
 
 export interface Sd3TransformerOptions {
   /**
+   * Applied to every linear as soon as it is read: the converter compacts it
+   * to its stored form (stored-linear.ts), so the transformer never sits in memory in fp32.
+   */
+  compact?: (lin: Linear) => Linear;
+  /**
    * The largest image grid the pack runs, in patches (pixels / 16: SD3's VAE downsamples 8x and its
    * patches are 2x2). The converter then keeps only the window of pos_embed that images up to that
    * grid and their references (one image width to the right) read: at 1024 px, 64 x 128 patches of
@@ -175,7 +180,7 @@ export async function loadSd3Transformer(index: TensorIndex, config: JsonObject,
   const read = (key: string) => index.readTensor(key);
   const lin = async (key: string, from?: (j: number) => number): Promise<Linear> => {
     const [outF, inF] = expected.get(`${key}.weight`)!;
-    return toLinear(await read(`${key}.weight`), await read(`${key}.bias`), inF!, outF!, from);
+    return (opts.compact ?? ((l: Linear) => l))(toLinear(await read(`${key}.weight`), await read(`${key}.bias`), inF!, outF!, from));
   };
   /** AdaLayerNormContinuous: [scale, shift] -> [shift, scale]. */
   const swapHalves = (j: number) => (j < D ? j + D : j - D);

@@ -22,6 +22,7 @@
  *   tokens, and over each reference's own tokens (reference pass, full mode).
  */
 import { attr, GraphBuilder, type IrGraph } from '../ir';
+import { fuseStored, isCompacted, setStoredLinear, type LinearPrecision } from '../stored-linear';
 import { dimOf, emitAttention, emitConv, emitGelu, emitLayerNorm, emitLinear, emitRmsNorm, emitSilu, sliceAxis, type AttentionImpl, type AttentionPieces, type BiasRows, type PrecisionSpec } from '../nn';
 import { conv2d, linear, uniform, type Conv2d, type Linear, type Rng } from '../params';
 
@@ -348,7 +349,7 @@ class DitEmitter {
 
   /** q, k, v of x from one fused projection, then the q/k norms. */
   projectQkv(x: string, s: QkvParams | SelfAttentionParams): { q: string; k: string; v: string } {
-    const fusedOut = this.linear(x, fuseColumns([s.q, s.k, s.v]), 'qkv');
+    const fusedOut = this.linear(x, fuseColumns([s.q, s.k, s.v], this.prec), 'qkv');
     const [q, k, v] = this.g.opN('Split', [fusedOut, this.g.i64([this.D, this.D, this.D])], 3, { axis: attr.int(-1) });
     return { q: this.headNorm(q!, s.qNorm, 'norm_q'), k: this.headNorm(k!, s.kNorm, 'norm_k'), v: v! };
   }
@@ -448,24 +449,35 @@ const fused = new WeakMap<Linear, { parts: Linear[]; lin: Linear }>();
 /**
  * Linears with the same input, concatenated along the output axis. Per-column
  * int8 scales and per-column int4 blocks quantize a fused matrix exactly like
- * its parts, so the reference forward can keep them separate.
+ * its parts, so the reference forward can keep them separate, and parts a
+ * converter already compacted fuse from their stored forms at `prec`.
  */
-export function fuseColumns(parts: Linear[]): Linear {
+export function fuseColumns(parts: Linear[], prec: LinearPrecision): Linear {
   const hit = fused.get(parts[0]!);
-  if (hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i])) return hit.lin;
   const inF = parts[0]!.inF;
-  const outF = parts.reduce((n, p) => n + p.outF, 0);
-  const w = new Float32Array(inF * outF);
-  const b = new Float32Array(outF);
-  let col = 0;
-  for (const p of parts) {
-    if (p.inF !== inF) throw new Error('fused linears need the same input size');
-    for (let i = 0; i < inF; i++) w.set(p.w.subarray(i * p.outF, (i + 1) * p.outF), i * outF + col);
-    b.set(p.b, col);
-    col += p.outF;
+  if (parts.some((p) => p.inF !== inF)) throw new Error('fused linears need the same input size');
+  let lin = hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i]) ? hit.lin : undefined;
+  if (!lin) {
+    const outF = parts.reduce((n, p) => n + p.outF, 0);
+    const b = new Float32Array(outF);
+    let col = 0;
+    for (const p of parts) {
+      b.set(p.b, col);
+      col += p.outF;
+    }
+    let w: Float32Array | null = null;
+    if (!parts.some(isCompacted)) {
+      w = new Float32Array(inF * outF);
+      col = 0;
+      for (const p of parts) {
+        for (let i = 0; i < inF; i++) w.set(p.w!.subarray(i * p.outF, (i + 1) * p.outF), i * outF + col);
+        col += p.outF;
+      }
+    }
+    lin = { inF, outF, w, b };
+    fused.set(parts[0]!, { parts, lin });
   }
-  const lin = { inF, outF, w, b };
-  fused.set(parts[0]!, { parts, lin });
+  if (!lin.w) setStoredLinear(lin, prec, fuseStored(parts, prec));
   return lin;
 }
 

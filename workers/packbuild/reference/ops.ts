@@ -2,7 +2,7 @@
  * The reference forward's arithmetic: plain loops over Float32Arrays with
  * float64 accumulation. Slow and obvious on purpose; used only on small shapes.
  */
-import type { Conv2d, Linear, Norm } from '../params';
+import { fp32Weights, type Conv2d, type Linear, type Norm } from '../params';
 import { quantizeConvInt8, quantizeLinearInt4, quantizeLinearInt8 } from '../quantize';
 import type { PrecisionSpec } from '../nn';
 import { LN_EPS } from '../nn';
@@ -19,9 +19,10 @@ function memo(w: Float32Array, key: string, make: () => Float32Array): Float32Ar
 
 /** The weights the graph computes with at precision `p` (dequantized when quantized). */
 export function effectiveLinearWeights(lin: Linear, p: PrecisionSpec): Float32Array {
-  if (p.matmul === 'fp32') return lin.w;
-  if (p.matmul === 'int8') return memo(lin.w, 'int8', () => quantizeLinearInt8(lin.w, lin.inF, lin.outF).dequant);
-  return memo(lin.w, `int4/${p.blockSize}`, () => quantizeLinearInt4(lin.w, lin.inF, lin.outF, p.blockSize).dequant);
+  const w = fp32Weights(lin);
+  if (p.matmul === 'fp32') return w;
+  if (p.matmul === 'int8') return memo(w, 'int8', () => quantizeLinearInt8(w, lin.inF, lin.outF).dequant);
+  return memo(w, `int4/${p.blockSize}`, () => quantizeLinearInt4(w, lin.inF, lin.outF, p.blockSize).dequant);
 }
 
 export function effectiveConvWeights(c: Conv2d, p: PrecisionSpec): Float32Array {
