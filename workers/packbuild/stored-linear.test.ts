@@ -12,6 +12,8 @@ describe('stored linears', () => {
       const compacted = parts(3).map((l) => compactLinear(l, p));
       expect(compacted.every((l) => l.w === null)).toBe(true);
       expect(storedLinear(fuseColumns(compacted, p), p)).toEqual(reference);
+      // Every graph that fuses the same parts gets the same bytes (fused once, shared), not a copy each.
+      expect(storedLinear(fuseColumns(compacted, p), p)).toBe(storedLinear(fuseColumns(compacted, p), p));
     });
   }
 

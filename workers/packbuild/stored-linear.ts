@@ -98,11 +98,16 @@ export function fuseStored(parts: readonly Linear[], p: LinearPrecision): Stored
   return { kind: 'fp32', w: interleave((forms as Extract<StoredLinear, { kind: 'fp32' }>[]).map((f) => f.w), Float32Array) };
 }
 
-/** Records `form` as `lin`'s stored form at `p` (a fused layer made from its parts' forms). */
-export function setStoredLinear(lin: Linear, p: LinearPrecision, form: StoredLinear): void {
+/**
+ * Records `make()` as `lin`'s stored form at `p` unless it has one (a fused
+ * layer made from its parts' forms): every graph emitting the layer then
+ * shares one array, and the fusing is done once, not once per graph.
+ */
+export function storeOnce(lin: Linear, p: LinearPrecision, make: () => StoredLinear): void {
   let forms = storedForms.get(lin);
   if (!forms) storedForms.set(lin, (forms = new Map()));
-  forms.set(keyOf(p), form);
+  const key = keyOf(p);
+  if (!forms.has(key)) forms.set(key, make());
 }
 
 function concat<T extends Uint8Array | Float32Array>(arrays: T[], make: new (n: number) => T): T {

@@ -22,7 +22,7 @@
  *   tokens, and over each reference's own tokens (reference pass, full mode).
  */
 import { attr, GraphBuilder, type IrGraph } from '../ir';
-import { fuseStored, isCompacted, setStoredLinear, type LinearPrecision } from '../stored-linear';
+import { fuseStored, isCompacted, storeOnce, type LinearPrecision } from '../stored-linear';
 import { dimOf, emitAttention, emitConv, emitGelu, emitLayerNorm, emitLinear, emitRmsNorm, emitSilu, sliceAxis, type AttentionImpl, type AttentionPieces, type BiasRows, type PrecisionSpec } from '../nn';
 import { conv2d, linear, uniform, type Conv2d, type Linear, type Rng } from '../params';
 
@@ -453,9 +453,9 @@ const fused = new WeakMap<Linear, { parts: Linear[]; lin: Linear }>();
  * converter already compacted fuse from their stored forms at `prec`.
  */
 export function fuseColumns(parts: Linear[], prec: LinearPrecision): Linear {
-  const hit = fused.get(parts[0]!);
   const inF = parts[0]!.inF;
   if (parts.some((p) => p.inF !== inF)) throw new Error('fused linears need the same input size');
+  const hit = fused.get(parts[0]!);
   let lin = hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i]) ? hit.lin : undefined;
   if (!lin) {
     const outF = parts.reduce((n, p) => n + p.outF, 0);
@@ -465,19 +465,11 @@ export function fuseColumns(parts: Linear[], prec: LinearPrecision): Linear {
       b.set(p.b, col);
       col += p.outF;
     }
-    let w: Float32Array | null = null;
-    if (!parts.some(isCompacted)) {
-      w = new Float32Array(inF * outF);
-      col = 0;
-      for (const p of parts) {
-        for (let i = 0; i < inF; i++) w.set(p.w!.subarray(i * p.outF, (i + 1) * p.outF), i * outF + col);
-        col += p.outF;
-      }
-    }
-    lin = { inF, outF, w, b };
+    const fp32 = parts.some(isCompacted) ? null : fuseStored(parts, { matmul: 'fp32', blockSize: prec.blockSize });
+    lin = { inF, outF, w: fp32?.kind === 'fp32' ? fp32.w : null, b };
     fused.set(parts[0]!, { parts, lin });
   }
-  if (!lin.w) setStoredLinear(lin, prec, fuseStored(parts, prec));
+  if (!lin.w) storeOnce(lin, prec, () => fuseStored(parts, prec));
   return lin;
 }
 
