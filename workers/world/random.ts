@@ -5,13 +5,18 @@
  */
 import { mulberry32 } from '../pipeline/schedule';
 
-/** A 32-bit mix of a seed and a stream label (FNV-1a over the label, then a murmur3 finaliser). */
-export function streamSeed(seed: number, label: string): number {
-  let h = 0x811c9dc5 ^ (seed >>> 0);
-  for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193);
+/** murmur3's 32-bit finaliser: spreads every input bit over the output. */
+export function fmix32(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** A 32-bit mix of a seed and a stream label (FNV-1a over the label, then fmix32). */
+export function streamSeed(seed: number, label: string): number {
+  let h = 0x811c9dc5 ^ (seed >>> 0);
+  for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193);
+  return fmix32(h);
 }
 
 export class Draw {

@@ -5,7 +5,7 @@
  * same bytes from the same scene.
  */
 import { identityFromId, type Identity } from './identity';
-import { streamSeed } from './random';
+import { fmix32, streamSeed } from './random';
 import type { Background, Scene, SceneObject, SceneSubject } from './scene';
 import { insideSilhouette, surfaceColour } from './silhouette';
 import { COLOURS, OBJECT_FRACTION, type Rgb } from './vocabulary';
@@ -35,10 +35,7 @@ export function subjectBox(s: Pick<SceneSubject, 'cx' | 'cy' | 'h'>, id: Identit
 
 /** A hash of integer lattice coordinates to [0, 1). */
 function lattice(seed: number, ix: number, iy: number): number {
-  let h = Math.imul(ix, 0x27d4eb2d) ^ Math.imul(iy, 0x165667b1) ^ seed;
-  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+  return fmix32(Math.imul(ix, 0x27d4eb2d) ^ Math.imul(iy, 0x165667b1) ^ seed) / 4294967296;
 }
 
 /** Smooth value noise in [0, 1) with cells of `cell` pixels. */
@@ -58,11 +55,6 @@ function valueNoise(seed: number, x: number, y: number, cell: number): number {
 
 const mix = (a: Rgb, b: Rgb, t: number): Rgb => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
 const scale = (a: Rgb, k: number): Rgb => [a[0] * k, a[1] * k, a[2] * k];
-
-/** The background's colour at pixel coordinates (x, y) of a size x size image. */
-export function backgroundAt(b: Background, x: number, y: number, size: number): Rgb {
-  return backgroundSampler(b, size)(x, y);
-}
 
 /** The background as a function of pixel coordinates, with its per-scene constants worked out once. */
 export function backgroundSampler(b: Background, size: number): (x: number, y: number) => Rgb {

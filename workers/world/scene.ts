@@ -83,10 +83,17 @@ export function placeSubject(d: Draw, req: Required<SubjectRequest>): SceneSubje
   };
 }
 
-export function sampleBackground(d: Draw): Background {
+/**
+ * A background drawn from d, with any of its fields fixed by the caller. The
+ * colour is drawn whatever the kind (so fixing the kind does not shift the
+ * other draws) and kept only for the kinds that have one.
+ */
+export function sampleBackground(d: Draw, fixed: Partial<Background> = {}): Background {
   const kind = d.pick(BACKGROUND_KINDS);
-  const colour = kind === 'plain' || kind === 'striped' ? d.pick(COLOUR_WORDS) : null;
-  return { kind, colour, detail: d.int(0x7fffffff) };
+  const colour = d.pick(COLOUR_WORDS);
+  const detail = d.int(0x7fffffff);
+  const k = fixed.kind ?? kind;
+  return { kind: k, colour: k === 'plain' || k === 'striped' ? (fixed.colour ?? colour) : null, detail: fixed.detail ?? detail };
 }
 
 /** The slot farthest from every subject (the second object stands there). */
@@ -109,10 +116,7 @@ export function sampleScene(seed: number, opts: SceneOptions): Scene {
       size: req.size ?? (two ? 'small' : d.pick(SIZES)),
     }),
   );
-  const drawn = sampleBackground(d);
-  const background: Background = { ...drawn, ...opts.background };
-  if (background.kind !== 'plain' && background.kind !== 'striped') background.colour = null;
-  else if (background.colour === null) background.colour = drawn.colour ?? 'gray';
+  const background = sampleBackground(d, opts.background);
   const wantsObject = opts.object !== undefined ? opts.object !== null : !two && d.chance(opts.objectChance ?? 0.5);
   let object: SceneObject | null = null;
   if (wantsObject) {

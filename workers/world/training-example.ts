@@ -8,7 +8,7 @@
  */
 import { trainingIdentityId } from './identity';
 import { Draw } from './random';
-import { placeSubject, sampleBackground, sampleScene, type Scene, type SceneSubject } from './scene';
+import { sampleBackground, sampleScene, type Scene, type SceneSubject } from './scene';
 
 export interface TrainingExample {
   seed: number;
@@ -35,6 +35,3 @@ export function trainingExample(seed: number, twoSubjectShare = 0.25): TrainingE
   }));
   return { seed, target, references };
 }
-
-/** Re-exported for the eval: a subject placed at a slot with the world's jitter. */
-export { placeSubject };

@@ -52,7 +52,7 @@ export const STYLE_PHRASE: Record<Style, string> = { plain: '', night: 'at night
 
 /** Words (and punctuation) a prompt of the world uses, for the tokenizer and the prompt editor. */
 export function worldWords(): string[] {
-  const fixed = ['a', 'an', 'of', 'photo', 'on', 'the', 'in', 'center', 'background', 'striped', 'sky', 'grass', 'water', 'next', 'to', 'at', 'night', 'black', 'and', 'white', ','];
+  const fixed = ['a', 'an', 'of', 'photo', 'on', 'the', 'in', 'background', 'striped', 'sky', 'grass', 'water', 'next', 'to', 'at', 'night', 'black', 'and', 'white', ','];
   const words = new Set<string>([...CLASS_WORDS, ...COLOUR_WORDS, ...POSITIONS, ...SIZES, ...OBJECT_KINDS, ...fixed]);
   return [...words];
 }
