@@ -6,6 +6,7 @@
 import { ConvertError, type ConvertErrorCode } from './errors';
 import { openCheckpoint, openSafetensors, type TensorIndex } from './safetensors';
 import { readJson, readText, type FolderSource } from './source';
+import { readStudioHints, type StudioHints } from './studio-hints';
 
 /** Which model the folder holds. */
 export type ModelFamily = 'sd3' | 'sd3.5' | 'flux2-klein' | 'flux2-klein-kv';
@@ -74,6 +75,8 @@ export interface ModelFolderDescription {
   /** Optional components the folder does not have (SD3 without T5), with what that means. */
   readonly skipped: readonly { name: string; role: string; note: string }[];
   readonly licence: Licence | undefined;
+  /** The folder's studio.json (the project's own trained models write one), or undefined. */
+  readonly studio: StudioHints | undefined;
   /** Things worth telling the user that do not stop a conversion. */
   readonly warnings: readonly string[];
 }
@@ -470,6 +473,7 @@ export async function inspectModelFolder(folder: FolderSource): Promise<ModelFol
     scheduler: scheduler!,
     skipped,
     licence: await readLicence(folder),
+    studio: await readStudioHints(folder),
     warnings,
   };
 }

@@ -269,6 +269,11 @@ const manifestBase = z.object({
   referenceModes: z
     .object({ cached: z.enum(['exact', 'approximate']), full: z.enum(['exact', 'approximate']) })
     .optional(),
+  /**
+   * Format 2: the words a small model knows (the toy world's): the prompt editor
+   * suggests them and gently notes a word outside them. Absent: any text.
+   */
+  vocabulary: z.array(z.string().min(1)).optional(),
 });
 export type PackManifest = z.infer<typeof manifestBase>;
 /** A manifest as written (defaults not yet applied): what manifest.json holds. */

@@ -120,7 +120,8 @@ function objectAt(o: SceneObject, x: number, y: number, size: number): Rgb | nul
   }
 }
 
-function applyStyle(c: Rgb, style: Scene['style']): Rgb {
+/** The style's colour transform (night, black and white), also used by the measures. */
+export function applyStyle(c: Rgb, style: Scene['style']): Rgb {
   if (style === 'night') return [c[0] * 0.35, c[1] * 0.4, c[2] * 0.55 + 24];
   if (style === 'mono') {
     const l = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];

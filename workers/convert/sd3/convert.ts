@@ -238,16 +238,19 @@ export async function convertSd3Folder(folder: FolderSource, opts: ConvertOption
   }
 
   meter.setPhase('writing the pack');
-  const defaults = defaultsFor(description);
+  const hints = description.studio;
+  const defaults = hints ? { ...hints.guidance, size: maxSize } : defaultsFor(description);
   const resolutions = sizes.map((s) => ({ width: s, height: s }));
   const defaultSize = sizes.includes(defaults.size) ? defaults.size : maxSize;
   const sched = description.scheduler.config;
   const licenceName = description.licence?.name ?? description.licence?.id;
   const { manifest, files } = await assemblePack({
     description: {
-      name: `${description.family}-${opts.precision}`,
+      name: hints ? hints.name : `${description.family}-${opts.precision}`,
       version: '1.0.0',
-      description: `${description.label}, converted from its diffusers folder (${opts.precision} weights). Subjects are conditioned training-free: SD3 was not trained with reference images.`,
+      description: hints
+        ? `${hints.description} (${opts.precision} weights)`
+        : `${description.label}, converted from its diffusers folder (${opts.precision} weights). Subjects are conditioned training-free: SD3 was not trained with reference images.`,
       trained: true,
       family: 'sd3',
       latent: { channels: num(tcfg, 'in_channels', 'transformer/config.json'), downsample: 8 },
@@ -269,10 +272,12 @@ export async function convertSd3Folder(folder: FolderSource, opts: ConvertOption
         shift: typeof sched.shift === 'number' ? sched.shift : 1,
         trainTimesteps: typeof sched.num_train_timesteps === 'number' ? sched.num_train_timesteps : 1000,
       },
-      guidance: { steps: defaults.steps, text: defaults.text, reference: 2 },
+      guidance: { steps: defaults.steps, text: defaults.text, reference: hints ? hints.guidance.reference : 2 },
       attentionBiasMin: -10000,
-      source: { kind: 'converted', model: description.label, tool: 'subject-studio convert (workers/convert/sd3/convert.ts)' },
-      referenceModes: { cached: 'approximate', full: 'approximate' },
+      source: { kind: hints ? 'trained' : 'converted', model: hints ? hints.name : description.label, tool: 'subject-studio convert (workers/convert/sd3/convert.ts)' },
+      // Only a model trained with references in the studio's layout (studio.json says so) is exact.
+      referenceModes: hints?.referenceModes ?? { cached: 'approximate', full: 'approximate' },
+      ...(hints?.vocabulary ? { vocabulary: hints.vocabulary } : {}),
     },
     graphs,
     tokenizer: { json: tok.json, bos: CLIP_BOS, eos: CLIP_EOS, pad: CLIP_EOS, placeholders: PLACEHOLDERS },
