@@ -13,7 +13,7 @@
  *   per subject slot s in 0..1: aligned rgb, aligned mask, free rgb, free mask
  * A one-subject example leaves slot 1 zero. The shard's .json lists per
  * example: seed, subject count, class words, the prompt with placeholders
- * ("<s1> toy, ...") and without ("a toy, ...").
+ * ("<s1> toy, ...") and without ("a toy, ..."). words.json lists the world's words.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { identityFromId } from '../workers/world/identity';
 import { scenePrompt } from '../workers/world/prompt';
 import { renderScene } from '../workers/world/render';
 import { trainingExample } from '../workers/world/training-example';
+import { worldWords } from '../workers/world/vocabulary';
 
 const SIZE = 128;
 const RGB = SIZE * SIZE * 3;
@@ -67,6 +68,8 @@ function main() {
   const shardSize = arg('shard', 500);
   const firstSeed = arg('first-seed', 1);
   mkdirSync(out, { recursive: true });
+  // The words the tokenizer makes single tokens (training/world_text.py).
+  writeFileSync(join(out, 'words.json'), JSON.stringify(worldWords()));
   const shards = Math.ceil(examples / shardSize);
   const t0 = Date.now();
   for (let s = 0; s < shards; s++) {

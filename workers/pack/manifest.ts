@@ -298,11 +298,19 @@ function checkContracts(m: PackManifest, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['transformer', 'heads'], message: `hiddenSize ${tf.hiddenSize} is not divisible by heads ${tf.heads}` });
   }
   const files = new Set<string>([m.tokenizer.file, ...(m.licence?.text ? [m.licence.text.file] : [])]);
+  // Graphs that share weights (the DiT's) may list the same external-data shard, with the same size and digest.
+  const sharedShards = new Map<string, { bytes: number; sha256: string }>();
   m.graphs.forEach((g, gi) => {
     const where = `graph ${g.role} (${g.file})`;
-    for (const [fi, f] of [g.file, ...g.externalData.map((s) => s.file)].entries()) {
-      if (files.has(f)) ctx.addIssue({ code: 'custom', path: ['graphs', gi, fi === 0 ? 'file' : 'externalData'], message: `${where}: file ${f} listed twice` });
-      files.add(f);
+    if (files.has(g.file) || sharedShards.has(g.file)) ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'file'], message: `${where}: file ${g.file} listed twice` });
+    files.add(g.file);
+    const own = new Set<string>();
+    for (const s of g.externalData) {
+      const earlier = sharedShards.get(s.file);
+      const clash = own.has(s.file) || files.has(s.file) || (earlier !== undefined && (earlier.bytes !== s.bytes || earlier.sha256 !== s.sha256));
+      if (clash) ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'externalData'], message: `${where}: file ${s.file} listed twice${earlier && !own.has(s.file) ? ' with a different size or digest' : ''}` });
+      own.add(s.file);
+      sharedShards.set(s.file, { bytes: s.bytes, sha256: s.sha256 });
     }
     if (m.formatVersion < 2 && g.externalData.length > 0) {
       ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'externalData'], message: `${where}: external data needs formatVersion 2` });
@@ -412,7 +420,10 @@ export interface PackFileRef {
 
 /** Every file a pack needs (graphs with their external-data shards), with its expected size and digest. */
 export function packFiles(m: PackManifest): PackFileRef[] {
-  return [m.tokenizer, ...(m.licence?.text ? [m.licence.text] : []), ...m.graphs.flatMap((g) => [g, ...g.externalData])].map(({ file, bytes, sha256 }) => ({ file, bytes, sha256 }));
+  const all = [m.tokenizer, ...(m.licence?.text ? [m.licence.text] : []), ...m.graphs.flatMap((g) => [g, ...g.externalData])];
+  // A shard shared by several graphs is one file.
+  const byFile = new Map(all.map(({ file, bytes, sha256 }) => [file, { file, bytes, sha256 }]));
+  return [...byFile.values()];
 }
 
 /** The files one graph needs: its .onnx file and its external-data shards. */

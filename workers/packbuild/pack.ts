@@ -6,7 +6,7 @@ import { buildTextEncoder, makeTextParams, type TextConfig, type TextParams } fr
 import { buildVaeDecoder, buildVaeEncoder, makeVaeParams, VAE_DOWNSAMPLE, type VaeConfig, type VaeParams } from './models/vae';
 import type { AttentionImpl, AttentionPieces, PrecisionSpec } from './nn';
 import { Rng } from './params';
-import { serializeModelWithExternalData, type ExternalDataOptions } from './serialize';
+import { SharedWeights, serializeModelWithExternalData, type ExternalDataOptions } from './serialize';
 import { buildTokenizerJson, SPECIAL_TOKENS } from './tokenizer';
 
 export interface PackBuildConfig {
@@ -121,6 +121,12 @@ export interface PackAssembly {
   tokenizer: { json: string; bos: string; eos: string; pad: string; placeholders: string[] };
   /** Weights of these roles go to sharded external-data files (format 2); other graphs stay self-contained. */
   externalData?: { roles: GraphRole[] } & Omit<ExternalDataOptions, 'baseName'>;
+  /**
+   * Of those roles, the ones that share weights (the DiT's reference, step and full-step graphs):
+   * their external data is one set of shards named `${name}.data`, ... in which each weight is
+   * stored once, and each of the graphs lists the shards it reads.
+   */
+  sharedExternalData?: { roles: GraphRole[]; name: string };
   /** The licence the weights come with (its text becomes LICENCE.txt in the pack). */
   licence?: { name: string; text?: string };
 }
@@ -133,16 +139,21 @@ export async function assemblePack(a: PackAssembly): Promise<{ manifest: PackMan
   const tokenizerBytes = new TextEncoder().encode(a.tokenizer.json);
   files.set('tokenizer.json', tokenizerBytes);
   const graphs = [];
+  const sharing = a.sharedExternalData && a.externalData ? a.sharedExternalData : null;
+  const shared = sharing ? new SharedWeights({ ...a.externalData!, baseName: sharing.name }) : null;
+  const sharedUse = new Map<number, string[]>();
   for (const b of a.graphs) {
     const file = graphFileName(b);
-    const ext = a.externalData?.roles.includes(b.role) ? { ...a.externalData, baseName: file } : undefined;
-    const { model: bytes, shards, largestTensorBytes } = serializeModelWithExternalData(b.graph, ext);
+    const inGroup = shared !== null && sharing!.roles.includes(b.role);
+    const ext = inGroup ? shared : a.externalData?.roles.includes(b.role) ? { ...a.externalData, baseName: file } : undefined;
+    const { model: bytes, shards, largestTensorBytes, sharedFiles } = serializeModelWithExternalData(b.graph, ext);
     files.set(file, bytes);
     const externalData = [];
     for (const shard of shards) {
       files.set(shard.file, shard.bytes);
       externalData.push({ file: shard.file, bytes: shard.bytes.byteLength, sha256: await sha256(shard.bytes) });
     }
+    if (inGroup) sharedUse.set(graphs.length, sharedFiles);
     graphs.push({
       role: b.role,
       attention: b.attention,
@@ -156,6 +167,14 @@ export async function assemblePack(a: PackAssembly): Promise<{ manifest: PackMan
       externalData,
       largestTensorBytes,
     });
+  }
+  if (shared) {
+    const refs = new Map<string, { file: string; bytes: number; sha256: string }>();
+    for (const shard of shared.shards()) {
+      files.set(shard.file, shard.bytes);
+      refs.set(shard.file, { file: shard.file, bytes: shard.bytes.byteLength, sha256: await sha256(shard.bytes) });
+    }
+    for (const [gi, used] of sharedUse) graphs[gi]!.externalData.push(...used.map((f) => refs.get(f)!));
   }
   let licence: PackManifestInput['licence'];
   if (a.licence) {

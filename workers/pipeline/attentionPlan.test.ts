@@ -41,6 +41,14 @@ describe('attention plan', () => {
     for (const t of [0, 2, 3]) for (const c of refCols(p, 0)) expect(at(p, t, c)).toBe(MIN);
   });
 
+  it('selective mask off: every text row sees the references with the concept rows\' bias', () => {
+    const mask = Float32Array.of(1, 0.5, 0);
+    const p = plan({ selectiveMask: false, subjects: [subject({ gamma: 2, refSets: [{ tokens: 3, gammaScale: 1, mask }] })] });
+    const on = plan({ subjects: [subject({ gamma: 2, refSets: [{ tokens: 3, gammaScale: 1, mask }] })] });
+    for (let t = 0; t < M; t++) for (const c of refCols(p, 0)) expect(at(p, t, c)).toBe(at(on, 1, c));
+    for (let n = 0; n < N; n++) for (const c of refCols(p, 0)) expect(at(p, M + n, c)).toBe(at(on, M + n, c));
+  });
+
   it('image token -> ref_i: log(gamma_i) + log(m_i)', () => {
     const mask = Float32Array.of(0.25, 1, 1);
     const p = plan({ subjects: [subject({ gamma: 0.5, refSets: [{ tokens: 3, gammaScale: 1, mask }] })] });
@@ -75,6 +83,9 @@ describe('attention plan', () => {
     }
     const closed = plan({ mode: 'full', subjects: two, refsSeeContext: false });
     for (const r of b) for (let c = 0; c < M + N; c++) expect(at(closed, r, c)).toBe(MIN);
+    // Blocking off: every reference sees every other subject's references too.
+    const joint = plan({ mode: 'full', subjects: two, blockReferences: false });
+    for (const r of [...a, ...b]) for (const c of [...a, ...b]) expect(at(joint, r, c)).toBe(0);
   });
 
   it('full mode: two reference images of one subject do not mix either (equals the cached per-image pass)', () => {

@@ -39,6 +39,16 @@ export interface PlanInput {
   mode: 'cached' | 'full';
   /** Full mode only: whether references may attend to text and image (true = the full-mode default). */
   refsSeeContext?: boolean;
+  /**
+   * AlignGen's selective mask (default true): only a subject's concept tokens among the text rows
+   * see its references. False: every text row sees every reference (with its strength and mask).
+   */
+  selectiveMask?: boolean;
+  /**
+   * Full mode only (default true): a reference set attends to itself only. False: reference sets
+   * of all subjects (and bands) see one another, as if one joint reference pass.
+   */
+  blockReferences?: boolean;
   layers: number;
   /** The "may not attend" value (a large finite negative). */
   biasMin: number;
@@ -97,6 +107,7 @@ export function planAttention(inp: PlanInput): AttentionPlan {
     }
   });
 
+  const selective = inp.selectiveMask ?? true;
   const subjectColumns = inp.subjects.map(() => ({ start: -1, count: 0 }));
   let col = MN;
   for (const set of sets) {
@@ -109,8 +120,8 @@ export function planAttention(inp: PlanInput): AttentionPlan {
     for (let k = 0; k < set.tokens; k++, col++) {
       const m = set.mask ? set.mask[k]! : 1;
       const open = active && g > 0 && m > 0 ? Math.max(biasMin, Math.log(g) + Math.log(m)) : biasMin;
-      // Text rows: only the subject's own concept tokens see its references.
-      for (let t = 0; t < M; t++) bias[t * cols + col] = conceptOf[t] === set.si ? open : biasMin;
+      // Text rows: only the subject's own concept tokens see its references (unless the selective mask is off).
+      for (let t = 0; t < M; t++) bias[t * cols + col] = selective ? (conceptOf[t] === set.si ? open : biasMin) : open;
       // Image rows: everywhere, or only inside the target region.
       for (let n = 0; n < N; n++) {
         const allowed = !s.targetRegion || s.targetRegion[n]! > 0.5;
@@ -122,13 +133,14 @@ export function planAttention(inp: PlanInput): AttentionPlan {
 
   if (inp.mode === 'full') {
     const seeContext = inp.refsSeeContext ?? true;
+    const block = inp.blockReferences ?? true;
     let start = MN;
     for (const set of sets) {
       for (let r = start; r < start + set.tokens; r++) {
         const row = r * cols;
         for (let c = 0; c < MN; c++) bias[row + c] = seeContext ? 0 : biasMin;
-        // A reference set sees itself only: sets (images, bands, subjects) never mix.
-        for (let c = MN; c < cols; c++) bias[row + c] = c >= start && c < start + set.tokens ? 0 : biasMin;
+        // A reference set sees itself only: sets (images, bands, subjects) never mix, unless blocking is off.
+        for (let c = MN; c < cols; c++) bias[row + c] = !block || (c >= start && c < start + set.tokens) ? 0 : biasMin;
       }
       start += set.tokens;
     }

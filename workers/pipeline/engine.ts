@@ -56,6 +56,10 @@ export interface GenerateRequest extends GenerationSettings {
   subjects: SubjectSpec[];
   /** Full mode only: references attend to text and image (default true). */
   refsSeeContext?: boolean;
+  /** The selective mask: only concept tokens see references (default true; attentionPlan.ts). */
+  selectiveMask?: boolean;
+  /** Full mode only: each reference set sees only itself (default true; attentionPlan.ts). */
+  blockReferences?: boolean;
   /** The initial latents [C, h, w] at the generation size, instead of the seeded gaussian noise (to compare implementations on the same noise). */
   initialNoise?: Float32Array;
 }
@@ -156,7 +160,7 @@ export class Engine {
       }));
     // A window covering every step changes nothing: only a narrower one needs a plan per step.
     const hasStepWindows = req.subjects.some((s) => s.stepWindow && (s.stepWindow[0] > 0 || s.stepWindow[1] < 1));
-    const base = { textTokens: M, imageTokens: N, mode, refsSeeContext: req.refsSeeContext, layers: this.m.transformer.layers, biasMin: this.m.attentionBiasMin } as const;
+    const base = { textTokens: M, imageTokens: N, mode, refsSeeContext: req.refsSeeContext, selectiveMask: req.selectiveMask, blockReferences: req.blockReferences, layers: this.m.transformer.layers, biasMin: this.m.attentionBiasMin } as const;
     const plans = (stepFraction?: number): { cond: AttentionPlan; uncond: AttentionPlan } => ({
       cond: planAttention({ ...base, stepFraction, subjects: planSubjects(true) }),
       uncond: planAttention({ ...base, stepFraction, subjects: planSubjects(false) }),

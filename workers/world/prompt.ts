@@ -32,11 +32,20 @@ export const positionPhrase = (p: SceneSubject['position']) => (p === 'center' ?
  * reference) or null ("a toy"). Missing entries are null.
  */
 export function scenePrompt(scene: Scene, names: (string | null)[] = []): string {
-  const clauses = scene.subjects.map((s, i) => {
-    const word = identityFromId(s.identityId).classWord;
-    const name = names[i] ?? null;
-    return `${name ?? article(word)} ${word}, ${s.size}, ${positionPhrase(s.position)}`;
-  });
+  return promptWith(scene, (word, i) => `${names[i] ?? article(word)} ${word}`);
+}
+
+/**
+ * The prompt a studio user types for a scene: a subject with a reference as `@name` (the prompt
+ * compiler expands it to its placeholder and class word, giving scenePrompt's text exactly), the
+ * others as "a toy". Missing entries are null.
+ */
+export function mentionPrompt(scene: Scene, mentions: (string | null)[] = []): string {
+  return promptWith(scene, (word, i) => (mentions[i] ? `@${mentions[i]}` : `${article(word)} ${word}`));
+}
+
+function promptWith(scene: Scene, subjectName: (classWord: string, index: number) => string): string {
+  const clauses = scene.subjects.map((s, i) => `${subjectName(identityFromId(s.identityId).classWord, i)}, ${s.size}, ${positionPhrase(s.position)}`);
   const parts = [clauses.join(' and '), backgroundPhrase(scene.background)];
   if (scene.object) parts.push(`next to ${article(scene.object.colour)} ${scene.object.colour} ${scene.object.kind}`);
   const style = STYLE_PHRASE[scene.style];

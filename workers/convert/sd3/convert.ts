@@ -282,6 +282,8 @@ export async function convertSd3Folder(folder: FolderSource, opts: ConvertOption
     graphs,
     tokenizer: { json: tok.json, bos: CLIP_BOS, eos: CLIP_EOS, pad: CLIP_EOS, placeholders: PLACEHOLDERS },
     externalData: { roles: ['text_encoder', 'dit_reference', 'dit_step', 'dit_step_full'], maxShardBytes: 512 * MiB, minTensorBytes: 1024, align: 64 },
+    // The three DiT graphs read one copy of the transformer's weights.
+    sharedExternalData: { roles: ['dit_reference', 'dit_step', 'dit_step_full'], name: 'dit.weights' },
     ...(licenceName || description.licence?.text ? { licence: { name: licenceName ?? 'see LICENCE.txt', ...(description.licence?.text ? { text: description.licence.text } : {}) } } : {}),
   });
   meter.setPhase('done');
