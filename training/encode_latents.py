@@ -25,6 +25,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--examples", type=int, default=0, help="encode only the first N examples (0 = all); the transformer trains on these")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     data = WorldShards(a.data)
@@ -33,11 +34,15 @@ def main() -> None:
     vae.eval()
     out = a.out / "latents"
     out.mkdir(parents=True, exist_ok=True)
-    n = len(data)
+    n = len(data) if a.examples <= 0 else min(len(data), a.examples)
     lat_path, mask_path = out / "latents.npy", out / "masks.npy"
-    mode = "r+" if lat_path.exists() else "w+"
-    lat = np.lib.format.open_memmap(lat_path, mode=mode, dtype=np.float16, shape=(n, 5, 16, 16, 16))
-    masks = np.lib.format.open_memmap(mask_path, mode=mode, dtype=np.float16, shape=(n, 2, 2, GRID * GRID))
+    if lat_path.exists():
+        lat = np.load(lat_path, mmap_mode="r+")
+        masks = np.load(mask_path, mmap_mode="r+")
+        n = min(n, lat.shape[0])
+    else:
+        lat = np.lib.format.open_memmap(lat_path, mode="w+", dtype=np.float16, shape=(n, 5, 16, 16, 16))
+        masks = np.lib.format.open_memmap(mask_path, mode="w+", dtype=np.float16, shape=(n, 2, 2, GRID * GRID))
     done_path = out / "done.json"
     done = set(json.loads(done_path.read_text())) if done_path.exists() else set()
 
@@ -66,7 +71,7 @@ def main() -> None:
             done.add(c0)
             done_path.write_text(json.dumps(sorted(done)))
             print(f"encoded examples {c0}..{min(n, c0 + CHUNK) - 1}", flush=True)
-    targets = lat[:, 0].astype(np.float32)
+    targets = lat[:n, 0].astype(np.float32)
     stats = {"mean": float(targets.mean()), "std": float(targets.std()), "examples": n}
     (out / "stats.json").write_text(json.dumps(stats))
     print(json.dumps(stats))

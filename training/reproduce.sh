@@ -15,7 +15,7 @@ npm run --silent world:dataset -- "$work/data" --examples 24000
 cp "$work/data/words.json" "$work/words.json"
 cd "$here"
 "$py" train_vae.py --data "$work/data" --out "$work" --steps 2500
-"$py" encode_latents.py --data "$work/data" --out "$work"
+"$py" encode_latents.py --data "$work/data" --out "$work" --examples 16000
 [ -d "$work/tokenizers/tokenizer" ] || "$py" world_text.py "$work/words.json" "$work/tokenizers"
 "$py" train_dit.py --data "$work/data" --out "$work" --steps "${DIT_STEPS:-6000}"
 "$py" export.py --out "$work" --folder "$repo/training/toy-world"

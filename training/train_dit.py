@@ -39,6 +39,7 @@ class Batches:
         self.black = torch.from_numpy(np.load(latent_dir / "black.npy"))
         stats = json.loads((latent_dir / "stats.json").read_text())
         self.shift, self.scale = stats["mean"], 1 / stats["std"]
+        self.encoded = stats["examples"]
 
     def norm(self, z: torch.Tensor) -> torch.Tensor:
         """The pipeline's latent normalisation: (z - shift_factor) * scaling_factor."""
@@ -151,7 +152,8 @@ def main() -> None:
     data = WorldShards(a.data)
     tokens = WorldTokens(a.out / "tokenizers")
     batches = Batches(data, a.out / "latents", tokens)
-    n = min(len(data), batches.lat.shape[0])
+    # Only what encode_latents encoded (it may have been asked for the first N examples).
+    n = min(len(data), batches.lat.shape[0], batches.encoded)
 
     torch.manual_seed(a.seed)
     model = Model(tokens.vocab_size)

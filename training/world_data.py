@@ -76,7 +76,7 @@ def to_pixels(rgb_u8: np.ndarray) -> torch.Tensor:
 
 def fill_black(pixels: torch.Tensor, mask_u8: np.ndarray | torch.Tensor) -> torch.Tensor:
     """The studio's background fill (workers/pipeline/image/fill.ts, black): rgb * m + (-1) (1 - m)."""
-    m = torch.as_tensor(np.asarray(mask_u8)).float().div(255).unsqueeze(-3)
+    m = torch.as_tensor(np.array(mask_u8)).float().div(255).unsqueeze(-3)
     return pixels * m - (1 - m)
 
 

@@ -61,6 +61,8 @@ export interface PackSummary {
   capabilities: PackCapabilities;
   /** The memory plan the engine checked before loading (null where none was made). */
   memoryPlan: PackPlanSummary | null;
+  /** The words a small model knows (the toy world's), or null: any text. */
+  vocabulary: string[] | null;
 }
 
 /** Where a loaded pack's file bytes come from (the cache, or the picked folder). */
@@ -140,6 +142,7 @@ export function summarizePack(url: string, m: PackManifest, graphs: Map<GraphRol
     licence: m.licence?.name ?? null,
     capabilities: packCapabilities(m),
     memoryPlan: null,
+    vocabulary: m.vocabulary ?? null,
   };
 }
 

@@ -34,7 +34,7 @@ export interface EvalCase {
 
 const NAMES = ['a', 'b'];
 
-export function evalCase(index: number, subjects: 1 | 2, firstSeed = 1): EvalCase {
+export function evalCase(index: number, subjects: 1 | 2, firstSeed = 1, names: readonly string[] = NAMES): EvalCase {
   const d = new Draw(firstSeed + index, `eval-${subjects}`);
   // Held-out identities, from a range per subject count so one- and two-subject cases differ.
   let next = (subjects === 1 ? 0 : 500_000) + index * 64;
@@ -46,13 +46,13 @@ export function evalCase(index: number, subjects: 1 | 2, firstSeed = 1): EvalCas
     if (subjects === 2 && paletteDistance(ids[0]!, ids[1]!, target.style) < 60) continue;
     const refs = ids.map((id) => referenceScene(d.int(0x7fffffff), id, null));
     if (!refs.every((r) => legible(r) && r.background.kind !== target.background.kind)) continue;
-    const names = NAMES.slice(0, subjects);
+    const mentions = names.slice(0, subjects);
     return {
       index,
       seed,
       target,
-      subjects: ids.map((identityId, i) => ({ name: names[i]!, identityId, classWord: identityFromId(identityId).classWord, reference: refs[i]! })),
-      prompt: mentionPrompt(target, names),
+      subjects: ids.map((identityId, i) => ({ name: mentions[i]!, identityId, classWord: identityFromId(identityId).classWord, reference: refs[i]! })),
+      prompt: mentionPrompt(target, mentions),
       textOnlyPrompt: scenePrompt(target),
     };
   }
@@ -61,4 +61,13 @@ export function evalCase(index: number, subjects: 1 | 2, firstSeed = 1): EvalCas
 
 export function evalCases(count: number, subjects: 1 | 2, firstSeed = 1): EvalCase[] {
   return Array.from({ length: count }, (_, i) => evalCase(i, subjects, firstSeed));
+}
+
+/**
+ * The studio's "Try an example": two held-out identities with their reference photos and a
+ * prompt that puts them in a new scene (an eval case with friendlier names). The e2e test measures
+ * the studio's picture of it against this same case.
+ */
+export function exampleCase(): EvalCase {
+  return evalCase(0, 2, 2026, ['pip', 'ruby']);
 }

@@ -12,6 +12,8 @@ import { useLiveGenerate } from './hooks';
 import { MentionField } from './MentionField';
 import { pendingMention, unknownNames, type MentionSubject } from './mentions';
 import { TokenCounter } from './TokenCounter';
+import { wordsOutsideVocabulary } from './vocabulary';
+import { useLoadedPack } from '../models/pack-hooks';
 import './prompt.css';
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
@@ -32,6 +34,13 @@ export function PromptEditor() {
   const live = useLiveGenerate();
   const [caret, setCaret] = useState<number | null>(null);
   const unknown = unknownNames(prompt, subjects, pendingMention(prompt, caret, subjects));
+  const vocabulary = useLoadedPack().summary?.vocabulary ?? null;
+  const outside = vocabulary ? wordsOutsideVocabulary(prompt, vocabulary) : [];
+  const addWord = (word: string) => {
+    const sep = prompt === '' || /[\s]$/.test(prompt) ? '' : word === ',' ? '' : ' ';
+    actions.setPrompt(`${prompt}${sep}${word}${word === ',' ? ' ' : ''}`);
+    live.touch();
+  };
 
   const shortcut = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !e.nativeEvent.isComposing) {
@@ -86,7 +95,23 @@ export function PromptEditor() {
         </p>
         <TokenCounter id={id('tokens')} prompt={prompt} subjects={subjects} />
       </div>
+      {vocabulary && (
+        <div className="prompt-vocabulary" data-testid="prompt.vocabulary">
+          <span className="muted">This model knows these words:</span>{' '}
+          {vocabulary.map((w) => (
+            <button key={w} type="button" className="word-chip" onClick={() => addWord(w)} title={`Add “${w}” to the prompt`}>
+              {w}
+            </button>
+          ))}
+        </div>
+      )}
       <div id={id('unknown')} aria-live="polite">
+        {outside.length > 0 && (
+          <p className="prompt-notice" data-testid="prompt.outside-vocabulary">
+            This model was trained only on its toy world&apos;s words; it does not know {outside.map((w) => `“${w}”`).join(', ')}, so{' '}
+            {outside.length === 1 ? 'that word does' : 'those words do'} little.
+          </p>
+        )}
         {unknown.length > 0 && (
           <p className="prompt-warning" data-testid="prompt.unknown">
             No subject named {unknown.map((n) => `@${n}`).join(', ')}: {unknown.length === 1 ? 'it is' : 'they are'} sent as plain text. Add{' '}

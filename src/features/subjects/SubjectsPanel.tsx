@@ -4,7 +4,9 @@
  * on the window, pasting, or a per-subject file picker (import.ts). Below:
  * storage use and "Clear all saved data".
  */
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
+import { useLoadedPack } from '../models/pack-hooks';
+import { tryExample } from './example';
 import { useSubjectsStore } from '../../state/subjects-store';
 import { DropOverlay } from './DropOverlay';
 import { Icon } from './icons';
@@ -21,6 +23,9 @@ export function SubjectsPanel() {
   const max = useSubjectsStore((s) => s.limits.maxSubjects);
   const addSubject = useSubjectsStore((s) => s.actions.addSubject);
   const drag = useWindowImport();
+  // The toy-world pack (it lists its vocabulary) comes with example subjects of its world.
+  const toyWorld = useLoadedPack().summary?.vocabulary != null;
+  const [exampleBusy, setExampleBusy] = useState(false);
   const panel = useRef<HTMLElement>(null);
   useUndoDeleteShortcut();
 
@@ -52,6 +57,21 @@ export function SubjectsPanel() {
         >
           <Icon name="plus" size={14} /> Add subject
         </button>
+        {toyWorld && (
+          <button
+            type="button"
+            className="subjects-example"
+            data-testid="subjects.example"
+            disabled={exampleBusy}
+            title="Add two subjects of the toy world (a photo and a mask each) and a prompt that puts them in a new scene"
+            onClick={() => {
+              setExampleBusy(true);
+              void tryExample().finally(() => setExampleBusy(false));
+            }}
+          >
+            Try an example
+          </button>
+        )}
       </header>
       {count === 0 ? (
         <p className="subjects-empty" data-testid="subjects.empty">
