@@ -51,6 +51,7 @@ export default defineConfig<StudioOptions>({
         '**/gallery.spec.ts',
         '**/flow.spec.ts',
         '**/pack-cache.spec.ts',
+        '**/toy-world.spec.ts',
       ],
       use: {
         backend: 'webgpu',

@@ -35,7 +35,7 @@ def main() -> None:
     torch.set_num_threads(1)
     torch.set_grad_enabled(False)
     OUT.mkdir(parents=True, exist_ok=True)
-    pipe = StableDiffusion3Pipeline.from_pretrained(str(a.folder), torch_dtype=torch.float32)
+    pipe = StableDiffusion3Pipeline.from_pretrained(str(a.folder), text_encoder_3=None, tokenizer_3=None, torch_dtype=torch.float32)
     tr = pipe.transformer.eval()
     tokens = WorldTokens(a.folder)
     files: dict[str, dict] = {}

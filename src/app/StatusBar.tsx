@@ -44,6 +44,11 @@ function PackItem({ pack }: Pick<Props, 'pack'>) {
       <span className="status-detail" data-testid="status.pack-size">
         {formatBytes(p.totalBytes)} in {p.fileCount} files
       </span>
+      {p.vocabulary && (
+        <span className="status-detail" data-testid="status.pack-about" title={p.description}>
+          {p.description.split(/[:.]/)[0]}; it knows {p.vocabulary.length} words
+        </span>
+      )}
       {!p.trained && (
         <span className="untrained" data-testid="status.untrained" title="Random weights: its images look like structured noise; it exists to run every code path.">
           <span className="badge">UNTRAINED</span>

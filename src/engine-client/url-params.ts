@@ -1,6 +1,11 @@
 import { BACKEND_PREFERENCES, type BackendPreference } from '../../workers/runtime/backend-types';
 
-export const DEFAULT_PACK_URL = `${import.meta.env.BASE_URL}packs/test`;
+/**
+ * The pack the studio opens with: the toy-world model this project trains (public/packs/toy). The
+ * end-to-end build (`vite build --mode test`, .env.test) opens on the 2 MB random test pack
+ * instead, which runs every code path in seconds; the toy-world specs ask for ?pack=packs/toy.
+ */
+export const DEFAULT_PACK_URL = `${import.meta.env.BASE_URL}packs/${import.meta.env.VITE_DEFAULT_PACK || 'toy'}`;
 
 export interface StudioParams {
   backend: BackendPreference;
