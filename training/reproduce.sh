@@ -4,6 +4,8 @@
 # needs: node + npm ci (the dataset writer and the converter), a Python venv with
 # training/requirements.txt (python defaults to /work/venv/bin/python). CPU is enough (2 cores:
 # see docs/toy-world.md for the wall times); on a GPU machine the same scripts run as they are.
+# To continue the committed run instead of starting over: `python training/checkpoint.py restore <work>`
+# first (the VAE and the transformer resume from the repository; the dataset and latents are rebuilt).
 set -euo pipefail
 work=${1:?usage: training/reproduce.sh <work folder> [python]}
 py=${2:-/work/venv/bin/python}

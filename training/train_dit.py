@@ -159,15 +159,20 @@ def main() -> None:
     model = Model(tokens.vocab_size)
     ema = copy.deepcopy(model).requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0, betas=(0.9, 0.99))
-    step, log = 0, []
+    step, log, warm_from = 0, [], 0
     state_path = out / "state.pt"
     if state_path.exists():
         st = torch.load(state_path, weights_only=False)
         model.load_state_dict(st["model"])
         ema.load_state_dict(st["ema"])
-        opt.load_state_dict(st["opt"])
         step, log = st["step"], st["log"]
-        print(f"resumed at step {step}")
+        if "opt" in st:
+            opt.load_state_dict(st["opt"])
+            print(f"resumed at step {step}")
+        else:
+            # A committed checkpoint (checkpoint.py) has no optimizer moments: a fresh AdamW with its own warm-up.
+            warm_from = step
+            print(f"resumed at step {step} with a fresh optimizer")
 
     # Held batches for the ref / no-ref diagnostic: the last 256 examples are never trained on.
     held = list(range(n - 256, n))
@@ -175,7 +180,7 @@ def main() -> None:
     diag = {kind: batches.make(held[:64] if kind == "aligned" else held[64:128], [kind] * 64, [False] * 64, [False] * 64) for kind in ("aligned", "free")}
 
     def lr_at(s: int) -> float:
-        warm = min(1.0, (s + 1) / 300)
+        warm = min(1.0, (s + 1 - warm_from) / 300)
         return a.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / a.steps))))
 
     t0, ran = time.time(), 0

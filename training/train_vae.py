@@ -56,6 +56,9 @@ def main() -> None:
     state_path = out / "state.pt"
     if state_path.exists():
         st = torch.load(state_path, weights_only=False)
+        if st.get("complete"):
+            print("vae complete (restored from the committed model)")
+            return
         vae.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
         step, log = st["step"], st["log"]
