@@ -36,7 +36,8 @@ export const ROWS: EvalRow[] = [
   ...[0.25, 0.5, 0.75, 1].map((dropRatio) => ({ name: `drop ratio ${dropRatio}`, subjects: 1 as const, dropRatio })),
   { name: 'mask off', subjects: 1, mask: false },
   { name: 'selective mask off', subjects: 1, selectiveMask: false },
-  ...[1, 4].map((refGuidance) => ({ name: `reference guidance ${refGuidance}`, subjects: 1 as const, refGuidance })),
+  // The pack's default reference guidance (1 for the toy world) is the default row.
+  ...[2, 4].map((refGuidance) => ({ name: `reference guidance ${refGuidance}`, subjects: 1 as const, refGuidance })),
   { name: 'low band only', subjects: 1, frequency: { enabled: true, gammaOrig: 0, gammaLow: 1, gammaHigh: 0 } },
   { name: 'high band only', subjects: 1, frequency: { enabled: true, gammaOrig: 0, gammaLow: 0, gammaHigh: 1 } },
   { name: 'full mode', subjects: 1, refMode: 'full' },
