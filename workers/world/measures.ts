@@ -43,12 +43,11 @@ export interface Component {
 const dist2 = (a: Rgb, r: number, g: number, b: number) => (a[0] - r) ** 2 + (a[1] - g) ** 2 + (a[2] - b) ** 2;
 
 /** The distinct colours (quantized to 8 levels per channel, centroids kept) covering >= 0.3 % of some pictures. */
-export function paletteOf(pictures: Picture[], mask?: (p: number) => boolean): Rgb[] {
+export function paletteOf(pictures: Picture[]): Rgb[] {
   const bins = new Map<number, { n: number; r: number; g: number; b: number }>();
   let total = 0;
   for (const pic of pictures) {
     for (let p = 0; p < pic.size * pic.size; p++) {
-      if (mask && !mask(p)) continue;
       const r = pic.rgb[p * 3]!, g = pic.rgb[p * 3 + 1]!, b = pic.rgb[p * 3 + 2]!;
       const key = ((r >> 5) << 6) | ((g >> 5) << 3) | (b >> 5);
       const bin = bins.get(key) ?? { n: 0, r: 0, g: 0, b: 0 };
