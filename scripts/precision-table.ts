@@ -3,7 +3,7 @@
  * fixture models, measured against diffusers' own outputs (fixtures/sd3/*):
  * relative RMS error of the text conditioner, of one transformer velocity and
  * of the whole 4-step generation (latents, and decoded pixels in 0..255), for
- * packs converted at fp32, int8 and int4. Prints a Markdown table (docs/sd3.md).
+ * packs converted at fp32, fp16, int8 and int4. Prints a Markdown table (docs/sd3.md).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { relRms } from '../workers/packbuild/testing/harness';
 import { testRequest } from '../workers/pipeline/testing/nodeEngine';
 
 const MODELS: FixtureModel[] = ['sd3', 'sd3.5'];
-const PRECISIONS: ConvertPrecision[] = ['fp32', 'int8', 'int4'];
+const PRECISIONS: ConvertPrecision[] = ['fp32', 'fp16', 'int8', 'int4'];
 // The fixtures' widths (32, 48) take int4 blocks of 16; real SD3 widths take 32.
 const BLOCK = 16;
 

@@ -4,7 +4,10 @@
  * The same TypeScript generator renders the eval's and the app's scenes, so the
  * model is trained on exactly the pixels the studio measures.
  *
- *   npm run world:dataset -- <out folder> [--examples 24000] [--shard 500] [--first-seed 1]
+ *   npm run world:dataset -- <out folder> [--examples 24000] [--shard 500] [--first-seed 1] [--part k/n]
+ *
+ * --part k/n writes only shards s with s % n == k, so n processes can share the
+ * work (one per core); the shards are the same whichever process writes them.
  *
  * Resumable: a shard whose .json exists is complete (the .bin is written first
  * and renamed into place), so a rerun skips it. Layout of one example record
@@ -61,20 +64,30 @@ function writeExample(buf: Uint8Array, at: number, seed: number) {
   };
 }
 
+function partArg(): { index: number; of: number } {
+  const i = process.argv.indexOf('--part');
+  if (i < 0) return { index: 0, of: 1 };
+  const m = /^(\d+)\/(\d+)$/.exec(process.argv[i + 1] ?? '');
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new Error(`--part needs k/n with 0 <= k < n, got ${process.argv[i + 1]}`);
+  return { index: Number(m[1]), of: Number(m[2]) };
+}
+
 function main() {
   const out = process.argv[2];
   if (!out || out.startsWith('--')) throw new Error('usage: world-dataset <out folder> [--examples N] [--shard N] [--first-seed N]');
   const examples = arg('examples', 24000);
   const shardSize = arg('shard', 500);
   const firstSeed = arg('first-seed', 1);
+  const part = partArg();
   mkdirSync(out, { recursive: true });
   // The words the tokenizer makes single tokens (training/world_text.py).
   writeFileSync(join(out, 'words.json'), JSON.stringify(worldWords()));
   const shards = Math.ceil(examples / shardSize);
   const t0 = Date.now();
+  let written = 0;
   for (let s = 0; s < shards; s++) {
     const name = `shard-${String(s).padStart(4, '0')}`;
-    if (existsSync(join(out, `${name}.json`))) continue;
+    if (s % part.of !== part.index || existsSync(join(out, `${name}.json`))) continue;
     const count = Math.min(shardSize, examples - s * shardSize);
     const buf = new Uint8Array(count * RECORD_BYTES);
     const meta = [];
@@ -82,8 +95,8 @@ function main() {
     writeFileSync(join(out, `${name}.bin.part`), buf);
     renameSync(join(out, `${name}.bin.part`), join(out, `${name}.bin`));
     writeFileSync(join(out, `${name}.json`), JSON.stringify({ size: SIZE, recordBytes: RECORD_BYTES, examples: meta }));
-    const done = (s + 1) * shardSize;
-    const msPerExample = (Date.now() - t0) / Math.min(done, examples);
+    written += count;
+    const msPerExample = (Date.now() - t0) / written;
     console.log(`${name}: ${count} examples (${msPerExample.toFixed(0)} ms per example in this run)`);
   }
 }

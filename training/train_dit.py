@@ -53,9 +53,11 @@ class Batches:
         present = torch.zeros(B, REF_SLOTS, dtype=torch.bool)
         tmask = torch.zeros(B, REF_SLOTS, 64)
         concept = torch.zeros(B, REF_SLOTS, 78, dtype=torch.bool)
+        subject = torch.zeros(B, 1, 16, 16)
         black = self.norm(self.black)
         for b, (i, kind) in enumerate(zip(idx, kinds)):
             ex = self.data.examples[i]
+            subject[b, 0] = latent_mask(self.data.images(i)["target_masks"])
             if kind == "text":
                 prompts.append("" if drop_text[b] else ex.plain_prompt)
                 continue
@@ -83,7 +85,14 @@ class Batches:
             "present": present,
             "token_masks": tmask,
             "concept": concept,
+            "subject": subject,
         }
+
+
+def latent_mask(target_masks: np.ndarray) -> torch.Tensor:
+    """Where the target's subjects are, on the 16x16 latent grid (union of the masks, by area)."""
+    m = torch.from_numpy(target_masks.astype(np.float32) / 255).amax(0)
+    return F.avg_pool2d(m[None, None], 8)[0, 0]
 
 
 class Model(torch.nn.Module):
@@ -111,14 +120,21 @@ class Model(torch.nn.Module):
         return step_forward(self.transformer, x_t, t, context, pooled, ref_kv, bias)
 
 
-def flow_loss(model: Model, batch: dict, tokens: WorldTokens, g: torch.Generator, ref_override=None) -> torch.Tensor:
+def flow_loss(model: Model, batch: dict, tokens: WorldTokens, g: torch.Generator, ref_override=None, subject_weight: float = 0.0) -> torch.Tensor:
+    """Flow-matching MSE. subject_weight > 0 weighs the subjects' latent cells (1 + w) against the
+    background's 1 (the mask-weighted loss of EqDiff): a small subject is a few cells of 256, and an
+    unweighted loss spends the model on backgrounds, while the subject is what has to be copied."""
     x0 = batch["x0"]
     B = x0.shape[0]
     sigma = torch.sigmoid(torch.randn(B, generator=g))  # SD3's logit-normal times
     eps = torch.randn(x0.shape, generator=g)
     x_t = (1 - sigma[:, None, None, None]) * x0 + sigma[:, None, None, None] * eps
     v = model.velocity(batch, x_t, 1000 * sigma, tokens, ref_override)
-    return F.mse_loss(v, eps - x0)
+    err = (v - (eps - x0)).pow(2)
+    if subject_weight <= 0:
+        return err.mean()
+    w = 1 + subject_weight * batch["subject"]
+    return (err * w).sum() / (w.sum() * err.shape[1])
 
 
 def kinds_for(rng: np.random.Generator, f: float, a) -> str:
@@ -141,6 +157,7 @@ def main() -> None:
     ap.add_argument("--text-share", type=float, default=0.2)
     ap.add_argument("--ref-drop", type=float, default=0.2)
     ap.add_argument("--text-drop", type=float, default=0.1)
+    ap.add_argument("--subject-weight", type=float, default=0.0, help="extra loss weight on the target's subject cells (0 = plain MSE)")
     ap.add_argument("--diag-every", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
@@ -195,7 +212,7 @@ def main() -> None:
         batch = batches.make(idx, kinds, drop_ref, drop_text)
         for grp in opt.param_groups:
             grp["lr"] = lr_at(step)
-        loss = flow_loss(model, batch, tokens, g)
+        loss = flow_loss(model, batch, tokens, g, subject_weight=a.subject_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -220,6 +237,11 @@ def main() -> None:
                     entry = entry or {"step": step}
                     entry[f"diag_{kind}_ref"] = with_ref
                     entry[f"diag_{kind}_black"] = without
+                    if a.subject_weight > 0:
+                        # The same pair under the training's weighting: copying shows on the subject's cells.
+                        for name, override in (("ref", None), ("black", black)):
+                            gd = torch.Generator().manual_seed(777)
+                            entry[f"diag_{kind}_{name}_weighted"] = float(flow_loss(model, db, tokens, gd, ref_override=override, subject_weight=a.subject_weight))
         if entry:
             log.append(entry)
             print(json.dumps(entry), flush=True)

@@ -20,14 +20,15 @@ export const CONVERT_USAGE = `usage: npm run convert -- <diffusers folder> <pack
                             transformer/, vae/, text_encoder/, text_encoder_2/, tokenizer/, tokenizer_2/;
                             text_encoder_3/ (T5) is not used)
   <pack folder>             where the pack goes (created; a pack already there is replaced, any other folder is left alone)
-  --precision <p>           int4 | int8 | fp32 weights of the text encoders and the transformer  default int4
+  --precision <p>           int4 | int8 | fp16 | fp32 weights of the text encoders and the transformer  default int4
+                            (fp16 halves the download and storage of fp32; it is computed in fp32)
   --sizes <list>            square sizes in px the pack offers, comma-separated        default 512,768,1024
   --block-size <n>          int4 block size                                          default 32
   --preview <folder>        a TAESD3 folder (madebyollin/taesd3: config.json, diffusion_pytorch_model.safetensors):
                             adds a small preview decoder for previews during sampling
   --help                    this text`;
 
-const PRECISIONS: readonly ConvertPrecision[] = ['int4', 'int8', 'fp32'];
+const PRECISIONS: readonly ConvertPrecision[] = ['int4', 'int8', 'fp16', 'fp32'];
 
 export interface ConvertIo {
   log?: (line: string) => void;

@@ -40,6 +40,13 @@ export function emitLinear(g: GraphBuilder, x: string, lin: Linear, p: Precision
       const [w, b] = oncePerGraph(g, lin, p, () => [g.f32('weight', [lin.inF, lin.outF], stored.w), g.f32('bias', [lin.outF], lin.b)]);
       return g.op('Add', [g.op('MatMul', [x, w!]), b!]);
     }
+    if (stored.kind === 'fp16') {
+      // Stored at half size, computed in fp32: WebGPU without shader-f16 (SwiftShader, many
+      // laptops) has no fp16 matmul, and fp32 accumulation keeps the error at fp16 rounding.
+      const [wh, b] = oncePerGraph(g, lin, p, () => [g.initializer('weight_f16', 'float16', [lin.inF, lin.outF], stored.bits), g.f32('bias', [lin.outF], lin.b)]);
+      const w = g.op('Cast', [wh!], { to: attr.int(1) });
+      return g.op('Add', [g.op('MatMul', [x, w]), b!]);
+    }
     if (stored.kind === 'int8') {
       const [wq, scale, b] = oncePerGraph(g, lin, p, () => [
         g.initializer('weight_q', 'int8', [lin.inF, lin.outF], stored.q),

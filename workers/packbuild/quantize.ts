@@ -3,8 +3,35 @@
  * dequantized weights the runtime will compute with, so the reference forward
  * can run on exactly the numbers the graph sees.
  */
-export type MatmulPrecision = 'fp32' | 'int8' | 'int4';
+import { Float16Array } from '@petamoriken/float16';
+
+export type MatmulPrecision = 'fp32' | 'fp16' | 'int8' | 'int4';
 export type ConvPrecision = 'fp32' | 'int8';
+
+export interface Float16Weights {
+  /** IEEE half-precision bit patterns, same layout as the input. */
+  bits: Uint16Array;
+  dequant: Float32Array;
+}
+
+/** The largest finite half-precision value: a weight beyond it would become infinite. */
+export const FLOAT16_MAX = 65504;
+
+/**
+ * Half precision, rounded to nearest even. A weight outside +-65504 would be
+ * stored as infinity and poison every output, so it is refused by name (the
+ * ports of these models saw exactly this saturation); such a layer needs fp32
+ * or int8.
+ */
+export function toFloat16(w: Float32Array, what = 'a weight'): Float16Weights {
+  const half = new Float16Array(w);
+  for (let i = 0; i < w.length; i++) {
+    if (!Number.isFinite(half[i]!) && Number.isFinite(w[i]!)) {
+      throw new Error(`${what} has a value ${w[i]} outside the float16 range (+-${FLOAT16_MAX}) at index ${i}: convert it at fp32 or int8`);
+    }
+  }
+  return { bits: new Uint16Array(half.buffer, half.byteOffset, half.length), dequant: Float32Array.from(half) };
+}
 
 export interface Int8PerChannel {
   q: Int8Array;

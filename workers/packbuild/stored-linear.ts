@@ -1,6 +1,6 @@
 /**
  * A linear layer's weights in the form a graph stores them at one precision
- * (fp32, per-column int8, or MatMulNBits int4 blocks), computed once per
+ * (fp32, fp16, per-column int8, or MatMulNBits int4 blocks), computed once per
  * layer and precision and shared by every graph that emits the layer.
  *
  * A converter compacts each linear as soon as it is read (`compactLinear`):
@@ -10,10 +10,12 @@
  * was compacted for; asking for another is a programming error and says so.
  */
 import type { Linear } from './params';
-import { quantizeLinearInt4, quantizeLinearInt8, type MatmulPrecision } from './quantize';
+import { quantizeLinearInt4, quantizeLinearInt8, toFloat16, type MatmulPrecision } from './quantize';
 
 export type StoredLinear =
   | { kind: 'fp32'; w: Float32Array }
+  /** half-precision bits [in, out] row-major (computed in fp32 after a Cast). */
+  | { kind: 'fp16'; bits: Uint16Array }
   /** q [in, out] row-major, one scale per output column. */
   | { kind: 'int8'; q: Int8Array; scale: Float32Array }
   /** packed [out, blocks, blockSize / 2] nibbles, scales [out * blocks]. */
@@ -30,6 +32,7 @@ const storedForms = new WeakMap<Linear, Map<string, StoredLinear>>();
 
 function quantize(w: Float32Array, lin: Linear, p: LinearPrecision): StoredLinear {
   if (p.matmul === 'fp32') return { kind: 'fp32', w };
+  if (p.matmul === 'fp16') return { kind: 'fp16', bits: toFloat16(w, `a ${lin.inF}x${lin.outF} linear`).bits };
   if (p.matmul === 'int8') {
     const { q, scale } = quantizeLinearInt8(w, lin.inF, lin.outF);
     return { kind: 'int8', q, scale };
@@ -81,8 +84,8 @@ export function fuseStored(parts: readonly Linear[], p: LinearPrecision): Stored
     const int4 = forms as Extract<StoredLinear, { kind: 'int4' }>[];
     return { kind: 'int4', blockSize: first.blockSize, blocks: first.blocks, packed: concat(int4.map((f) => f.packed), Uint8Array), scales: concat(int4.map((f) => f.scales), Float32Array) };
   }
-  // int8 and fp32 are [in, out] row-major: each input row takes every part's columns in turn.
-  const interleave = <T extends Int8Array | Float32Array>(mats: T[], make: new (n: number) => T): T => {
+  // int8, fp16 and fp32 are [in, out] row-major: each input row takes every part's columns in turn.
+  const interleave = <T extends Int8Array | Uint16Array | Float32Array>(mats: T[], make: new (n: number) => T): T => {
     const out = new make(inF * outF);
     let col = 0;
     parts.forEach((part, k) => {
@@ -94,6 +97,9 @@ export function fuseStored(parts: readonly Linear[], p: LinearPrecision): Stored
   if (first.kind === 'int8') {
     const int8 = forms as Extract<StoredLinear, { kind: 'int8' }>[];
     return { kind: 'int8', q: interleave(int8.map((f) => f.q), Int8Array), scale: concat(int8.map((f) => f.scale), Float32Array) };
+  }
+  if (first.kind === 'fp16') {
+    return { kind: 'fp16', bits: interleave((forms as Extract<StoredLinear, { kind: 'fp16' }>[]).map((f) => f.bits), Uint16Array) };
   }
   return { kind: 'fp32', w: interleave((forms as Extract<StoredLinear, { kind: 'fp32' }>[]).map((f) => f.w), Float32Array) };
 }

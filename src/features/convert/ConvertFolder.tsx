@@ -30,6 +30,7 @@ import './convert.css';
 
 function precisionLabel(p: ConvertPrecision, info: ConvertFolderInfo): string {
   if (p === 'int4') return `int4${info.int4BlockSize !== 32 ? `, blocks of ${info.int4BlockSize}` : ''} (smallest)`;
+  if (p === 'fp16') return 'fp16 (half of fp32)';
   return p === 'fp32' ? 'fp32 (largest)' : 'int8';
 }
 

@@ -130,12 +130,28 @@ describe('a dropped SD3 folder', () => {
   it('is refused before anything is written when the storage is too small, naming both numbers', async () => {
     const store = new MemoryBlobStore();
     let full = false;
-    const api = await engineWithTestPack(store, { storageEstimate: async () => (full ? { quota: 10_000_000, usage: 9_500_000 } : undefined) });
+    // 1,000,000 bytes free: more than the least the pack can take (about 0.86 MB), less than the pack.
+    const api = await engineWithTestPack(store, { storageEstimate: async () => (full ? { quota: 10_000_000, usage: 9_000_000 } : undefined) });
     full = true;
     const before = await cacheState(store);
     const e = await failure(api.convertFolder(droppedFixture(), OPTS));
     expect(e.code).toBe('pack-quota');
-    expect(e.message).toMatch(/^not enough storage for the converted pack: it needs 1\.\d\d MiB, and this site has 488 KiB free \(quota 9\.54 MiB, 9\.06 MiB used\)\. .*nothing was saved\.$/);
+    expect(e.message).toMatch(/^not enough storage for the converted pack: it needs 1\.\d\d MiB, and this site has 977 KiB free \(quota 9\.54 MiB, 8\.58 MiB used\)\. .*nothing was saved\.$/);
+    expect(await cacheState(store)).toEqual(before);
+    expect((await api.status()).pack?.name).toBe('test-pack');
+  });
+
+  it('is refused before any weight is read when even the least the pack takes does not fit', async () => {
+    const store = new MemoryBlobStore();
+    let full = false;
+    const api = await engineWithTestPack(store, { storageEstimate: async () => (full ? { quota: 10_000_000, usage: 9_500_000 } : undefined) });
+    full = true;
+    const before = await cacheState(store);
+    const kinds = new Set<string>();
+    const e = await failure(api.convertFolder(droppedFixture(), OPTS, (p) => kinds.add(p.kind)));
+    expect(e.code).toBe('pack-quota');
+    expect(e.message).toMatch(/^not enough storage for the converted pack: it needs at least 8\d\d KiB, and this site has 488 KiB free \(quota 9\.54 MiB, 9\.06 MiB used\)\. .*nothing was saved\.$/);
+    expect([...kinds]).toEqual([]);
     expect(await cacheState(store)).toEqual(before);
     expect((await api.status()).pack?.name).toBe('test-pack');
   });

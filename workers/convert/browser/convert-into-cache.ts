@@ -2,7 +2,8 @@
  * A model folder the user dropped, converted in the engine worker into the
  * persistent pack cache: the converter reads the folder tensor by tensor
  * (File.slice), the engine's graph choice and checks run on the new
- * manifest, the storage estimate is checked, and only then are the pack's
+ * manifest, the storage estimate is checked (once before converting, against
+ * the least the pack can take, and again with its exact size), and only then are the pack's
  * files written, the record last. The cache then holds it like a downloaded
  * pack (listed with its size, kept across reloads, deletable).
  *
@@ -16,6 +17,8 @@ import { packFiles, sha256, type PackFileRef } from '../../pack/manifest';
 import { formatBytes } from '../../pack/bytes';
 import type { BlobStore } from '../../pack/store/blob-store';
 import { convertSd3Folder, type ConvertPrecision } from '../sd3/convert';
+import { getComponent, inspectModelFolder } from '../folder';
+import { sd3PackBytesLowerBound } from '../pack-size';
 import { folderFromFiles, type FolderSource } from '../source';
 import { convertedPackUrl } from './converted-pack';
 import { describeFolderForConversion, type ConvertFolderInfo } from './inspect';
@@ -56,15 +59,28 @@ export function inspectDroppedFolder(files: readonly DroppedFile[]): Promise<Con
   return describeFolderForConversion(droppedFolder(files));
 }
 
-const notEnoughStorage = (needed: number, free: number, quota: number, usage: number) =>
-  `not enough storage for the converted pack: it needs ${formatBytes(needed)}, and this site has ${formatBytes(free)} free (quota ${formatBytes(quota)}, ${formatBytes(usage)} used). Delete a cached pack or free disk space; nothing was saved.`;
+const notEnoughStorage = (needs: string, free: number, quota: number, usage: number) =>
+  `not enough storage for the converted pack: it needs ${needs}, and this site has ${formatBytes(free)} free (quota ${formatBytes(quota)}, ${formatBytes(usage)} used). Delete a cached pack or free disk space; nothing was saved.`;
 
-async function checkStorage(needed: number, estimate: ConversionDeps['storageEstimate']): Promise<void> {
+/** `atLeast`: `needed` is a lower bound (before converting), said as "at least". */
+async function checkStorage(needed: number, estimate: ConversionDeps['storageEstimate'], atLeast = false): Promise<void> {
   if (needed === 0 || !estimate) return;
   const e = await estimate().catch(() => undefined);
   if (!e) return;
   const free = Math.max(0, e.quota - e.usage);
-  if (needed > free) throw new PackLoadError('quota', notEnoughStorage(needed, free, e.quota, e.usage));
+  if (needed > free) throw new PackLoadError('quota', notEnoughStorage(`${atLeast ? 'at least ' : ''}${formatBytes(needed)}`, free, e.quota, e.usage));
+}
+
+/**
+ * Before any weight is read: the least the pack will take (from the tensor headers) against the
+ * storage estimate, so that a folder that cannot fit is refused in a second, not after minutes of
+ * conversion. The exact size is checked again before writing.
+ */
+async function checkStorageBeforeConverting(folder: FolderSource, opts: ConvertFolderOptions, estimate: ConversionDeps['storageEstimate']): Promise<void> {
+  if (!estimate) return;
+  const d = await inspectModelFolder(folder);
+  const blockSize = opts.blockSize ?? 32;
+  await checkStorage(sd3PackBytesLowerBound((n) => getComponent(d, n), opts.precision, blockSize), estimate, true);
 }
 
 export function folderConversion(files: readonly DroppedFile[], opts: ConvertFolderOptions, deps: ConversionDeps) {
@@ -102,6 +118,7 @@ export function folderConversion(files: readonly DroppedFile[], opts: ConvertFol
   /** Converts, checks, stores and returns the pack: the `load` of the engine's transactional switch. */
   async function load(hooks: PackLoadHooks): Promise<LoadedPack> {
     const started = now();
+    await checkStorageBeforeConverting(droppedFolder(files), opts, deps.storageEstimate);
     const { manifest, files: bytesByName } = await convertSd3Folder(droppedFolder(files), {
       precision: opts.precision,
       sizes: opts.sizes,

@@ -94,7 +94,7 @@ export async function describeFolderForConversion(folder: FolderSource): Promise
     ...sizeChoices(sizeStep, maxSize),
     maxSize,
     sizeStep,
-    precisions: int4BlockSize !== null ? ['int4', 'int8', 'fp32'] : ['int8', 'fp32'],
+    precisions: int4BlockSize !== null ? ['int4', 'int8', 'fp16', 'fp32'] : ['int8', 'fp16', 'fp32'],
     defaultPrecision: int4BlockSize !== null ? 'int4' : 'int8',
     int4BlockSize,
     notes: [...d.warnings, ...d.skipped.map((s) => `${s.name}/ (${s.role}) is not used: ${s.note}`)],

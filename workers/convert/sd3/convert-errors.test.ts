@@ -300,8 +300,8 @@ describe('options', () => {
   });
 
   it('an unknown precision', async () => {
-    const e = await failure(base(), { precision: 'fp16' as ConvertOptions['precision'] });
-    expect([e.code, e.message]).toEqual(['bad-option', 'precision "fp16": expected one of fp32, int8, int4']);
+    const e = await failure(base(), { precision: 'fp8' as ConvertOptions['precision'] });
+    expect([e.code, e.message]).toEqual(['bad-option', 'precision "fp8": expected one of fp32, fp16, int8, int4']);
   });
 });
 

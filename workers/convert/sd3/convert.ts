@@ -35,8 +35,8 @@ import { loadSd3Transformer, sd3TransformerKeys } from './transformer';
 import { buildPreviewDecoder, loadPreviewFolder } from './taesd';
 import { buildSd3VaeDecoder, buildSd3VaeEncoder, loadSd3VaeParams } from './vae';
 
-export type ConvertPrecision = 'fp32' | 'int8' | 'int4';
-const PRECISIONS: readonly ConvertPrecision[] = ['fp32', 'int8', 'int4'];
+export type ConvertPrecision = 'fp32' | 'fp16' | 'int8' | 'int4';
+const PRECISIONS: readonly ConvertPrecision[] = ['fp32', 'fp16', 'int8', 'int4'];
 
 export interface ConvertOptions {
   /** Linear layers of the text encoders and the transformer (norms, modulation inputs, positions and the VAE stay fp32). */

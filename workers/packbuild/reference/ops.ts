@@ -3,7 +3,7 @@
  * float64 accumulation. Slow and obvious on purpose; used only on small shapes.
  */
 import { fp32Weights, type Conv2d, type Linear, type Norm } from '../params';
-import { quantizeConvInt8, quantizeLinearInt4, quantizeLinearInt8 } from '../quantize';
+import { quantizeConvInt8, quantizeLinearInt4, quantizeLinearInt8, toFloat16 } from '../quantize';
 import type { PrecisionSpec } from '../nn';
 import { LN_EPS } from '../nn';
 
@@ -21,6 +21,7 @@ function memo(w: Float32Array, key: string, make: () => Float32Array): Float32Ar
 export function effectiveLinearWeights(lin: Linear, p: PrecisionSpec): Float32Array {
   const w = fp32Weights(lin);
   if (p.matmul === 'fp32') return w;
+  if (p.matmul === 'fp16') return memo(w, 'fp16', () => toFloat16(w).dequant);
   if (p.matmul === 'int8') return memo(w, 'int8', () => quantizeLinearInt8(w, lin.inF, lin.outF).dequant);
   return memo(w, `int4/${p.blockSize}`, () => quantizeLinearInt4(w, lin.inF, lin.outF, p.blockSize).dequant);
 }
