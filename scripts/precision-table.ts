@@ -44,6 +44,8 @@ async function measure(model: FixtureModel, precision: ConvertPrecision) {
       timestep: new ort.Tensor('float32', Float32Array.of(500), [1]),
       text_embeddings: new ort.Tensor('float32', promptEmbeds.data, promptEmbeds.shape),
       pooled: new ort.Tensor('float32', pooled.data, pooled.shape),
+      text_set: new ort.Tensor('int64', BigInt64Array.of(0n), [1]),
+      ref_set: new ort.Tensor('int64', BigInt64Array.of(0n), [1]),
       ref_k: new ort.Tensor('float32', new Float32Array(L * D), [L, 1, 1, D]),
       ref_v: new ort.Tensor('float32', new Float32Array(L * D), [L, 1, 1, D]),
       attention_bias: new ort.Tensor('float32', bias, [1, 1, MN, MN + 1]),

@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-web';
 import { EngineError } from './errors';
 import type { GenerateInput, GenerateOutput, PromptReport, SubjectInput } from './generation-types';
 import { sha256 } from './pack/manifest';
-import { CancelledError, Engine, type SubjectSpec } from './pipeline/engine';
+import { CancelledError, Engine, type EngineCacheSizes, type SubjectSpec } from './pipeline/engine';
 import type { GenerateProgress } from './pipeline/progress';
 import { prepareReferences } from './pipeline/references';
 import { compilePrompt } from './pipeline/text/prompt';
@@ -60,7 +60,7 @@ export interface EngineStatus {
   /** Set once the GPU device is lost: the engine must be restarted. */
   deviceLost: string | null;
   /** Entries and bytes in the engine's caches (text encodings, reference latents, reference K/V). */
-  caches: { text: number; latents: number; referenceKV: number; bytes: number } | null;
+  caches: EngineCacheSizes | null;
   /** Bytes of the loaded pack's graphs (what its sessions hold as weights). */
   modelBytes: number | null;
   /** Approximate bytes held by the JS heap of the worker, where the browser reports it. */

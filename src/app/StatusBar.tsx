@@ -93,7 +93,7 @@ function MemoryItem({ status }: { status: EngineStatus | undefined }) {
   const title = [
     heap !== null ? `Engine worker JS heap: ${formatBytes(heap)}` : 'The browser does not report the engine worker heap',
     status?.modelBytes != null ? `Model graphs in use: ${formatBytes(status.modelBytes)}` : null,
-    status?.caches ? `Engine caches: ${formatBytes(status.caches.bytes)} (${status.caches.text} prompts, ${status.caches.latents} reference latents, ${status.caches.referenceKV} reference K/V)` : null,
+    status?.caches ? `Engine caches: ${formatBytes(status.caches.bytes)} (${status.caches.text} prompts, ${status.caches.latents} reference latents, ${status.caches.referenceKV} reference K/V${status.caches.residentReferenceBytes > 0 ? `; ${formatBytes(status.caches.residentReferenceBytes)} of the current references kept on the ${status.backend === 'webgpu' ? 'GPU' : 'device'}` : ''})` : null,
     used !== null ? `Site storage: ${formatBytes(used)}${quota !== null ? ` of ${formatBytes(quota)} allowed` : ''}, ${storage.data?.blobs ?? 0} stored images and masks` : null,
   ]
     .filter(Boolean)

@@ -453,6 +453,17 @@ describe('parseManifest: several problems', () => {
   });
 });
 
+describe('packs built before the branches shared their inputs', () => {
+  it('are refused with what to do, naming the missing index', async () => {
+    const { manifest } = await validPack();
+    const step = manifest.graphs.find((g) => g.file === 'dit_step.onnx')!;
+    step.inputs = step.inputs.filter((t) => t.name !== 'text_set' && t.name !== 'ref_set');
+    expect(() => parseManifest(manifest)).toThrow(
+      'graph dit_step (dit_step.onnx) lacks input "text_set" that the engine needs (the pack was built before the guidance branches shared their inputs: rebuild it with its script, or convert its model folder again)',
+    );
+  });
+});
+
 describe('graphFor', () => {
   it('prefers mha when asked and present', async () => {
     const m = parseManifest((await validPack()).manifest);

@@ -52,7 +52,12 @@ interface IoContract {
   readonly name: string;
   readonly dtype: DType;
   readonly rank: number;
+  /** Said when a pack lacks it because an older builder made the pack. */
+  readonly addedLater?: string;
 }
+
+/** The step graphs' branch indices: packs built before the guidance branches shared their inputs lack them. */
+const BRANCH_SETS_ADDED = 'the pack was built before the guidance branches shared their inputs: rebuild it with its script, or convert its model folder again';
 
 /**
  * The inputs the engine feeds and the outputs it reads, per role. A graph may
@@ -90,6 +95,8 @@ export const ROLE_CONTRACTS: Record<GraphRole, { inputs: IoContract[]; outputs: 
       { name: 'timestep', dtype: 'float32', rank: 1 },
       { name: 'text_embeddings', dtype: 'float32', rank: 3 },
       { name: 'pooled', dtype: 'float32', rank: 2 },
+      { name: 'text_set', dtype: 'int64', rank: 1, addedLater: BRANCH_SETS_ADDED },
+      { name: 'ref_set', dtype: 'int64', rank: 1, addedLater: BRANCH_SETS_ADDED },
       { name: 'ref_k', dtype: 'float32', rank: 4 },
       { name: 'ref_v', dtype: 'float32', rank: 4 },
       { name: 'attention_bias', dtype: 'float32', rank: 4 },
@@ -103,6 +110,8 @@ export const ROLE_CONTRACTS: Record<GraphRole, { inputs: IoContract[]; outputs: 
       { name: 'timestep', dtype: 'float32', rank: 1 },
       { name: 'text_embeddings', dtype: 'float32', rank: 3 },
       { name: 'pooled', dtype: 'float32', rank: 2 },
+      { name: 'text_set', dtype: 'int64', rank: 1, addedLater: BRANCH_SETS_ADDED },
+      { name: 'ref_set', dtype: 'int64', rank: 1, addedLater: BRANCH_SETS_ADDED },
       { name: 'ref_latents', dtype: 'float32', rank: 5 },
       { name: 'ref_pooled', dtype: 'float32', rank: 3 },
       { name: 'attention_bias', dtype: 'float32', rank: 4 },
@@ -327,7 +336,7 @@ function checkContracts(m: PackManifest, ctx: z.RefinementCtx): void {
         const t = have.get(need.name);
         const noun = side === 'inputs' ? 'input' : 'output';
         if (!t) {
-          ctx.addIssue({ code: 'custom', path: ['graphs', gi, side], message: `${where} lacks ${noun} "${need.name}" that the engine needs` });
+          ctx.addIssue({ code: 'custom', path: ['graphs', gi, side], message: `${where} lacks ${noun} "${need.name}" that the engine needs${need.addedLater ? ` (${need.addedLater})` : ''}` });
         } else if (t.dtype !== need.dtype) {
           ctx.addIssue({ code: 'custom', path: ['graphs', gi, side], message: `${where}: ${noun} "${need.name}" must be ${need.dtype}, not ${t.dtype}` });
         } else if (rankOf(t) !== need.rank) {

@@ -22,7 +22,7 @@ import { makeModelParams, piecesFor } from './pack';
 import { Rng } from './params';
 import { ditReferenceRef, ditStepRef } from './reference/dit';
 import { TEST_PACK_CONFIG } from './testPack';
-import { f32, maxAbs, maxAbsDiff, randn, relRms, runGraph, type Feed } from './testing/harness';
+import { branchSets, f32, maxAbs, maxAbsDiff, randn, relRms, runGraph, type Feed } from './testing/harness';
 
 const params = makeModelParams(TEST_PACK_CONFIG);
 const { dit } = TEST_PACK_CONFIG;
@@ -166,6 +166,8 @@ const stepFeeds = (extra: Record<string, Feed>): Record<string, Feed> => ({
   timestep: f32([B], Float32Array.from(timesteps)),
   text_embeddings: f32([B, M, dit.textDim], stack(texts)),
   pooled: f32([B, dit.pooledDim], stack(pooled)),
+  text_set: branchSets(B),
+  ref_set: branchSets(B),
   ref_layer_bias: layerBiasFeed,
   ...extra,
 });

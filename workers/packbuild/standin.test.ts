@@ -94,7 +94,8 @@ describe('real-width stand-in pack (SD3 Medium widths, 2 layers)', () => {
     expectFinite(ref.ref_k!, [L, 1, N, D], 'ref_k');
     expectFinite(ref.ref_v!, [L, 1, N, D], 'ref_v');
 
-    const common = { latents: f32([1, C, h, h], 3), timestep: new ort.Tensor('float32', Float32Array.of(500), [1]), text_embeddings: text.text_embeddings!, pooled: text.pooled! };
+    const sets = () => new ort.Tensor('int64', BigInt64Array.of(0n), [1]);
+    const common = { latents: f32([1, C, h, h], 3), timestep: new ort.Tensor('float32', Float32Array.of(500), [1]), text_embeddings: text.text_embeddings!, pooled: text.pooled!, text_set: sets(), ref_set: sets() };
     const step = await run('dit_step', {
       ...common,
       ref_k: ref.ref_k!,

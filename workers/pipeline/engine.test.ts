@@ -41,6 +41,23 @@ describe('caches', () => {
     expect(engine.cacheSizes().referenceKV).toBe(before.referenceKV + 1);
   });
 
+  it('the branches share one black and one real reference set, kept on the device across a prompt edit', async () => {
+    engine.clearCaches();
+    await gen();
+    const uploads = engine.referenceUploads;
+    // [2 layers, 2 sets (black, real), 64 tokens, 64] for K and for V: 131,072 bytes. A copy per
+    // branch (uncond + black, cond + black, cond + real) would be 3 sets: 196,608.
+    expect(engine.cacheSizes().residentReferenceBytes).toBe(2 * (2 * 2 * TOKENS * 64 * 4));
+    await gen({ prompt: '@mochi on a wooden table, pencil' });
+    expect(engine.referenceUploads).toBe(uploads);
+    await gen({ subjects: [mochi({ references: [syntheticReference('mochi-1|mask:def', W, H, 3, new Float32Array(TOKENS).fill(0.5))] })] });
+    expect(engine.referenceUploads).toBe(uploads + 1);
+    expect(engine.cacheSizes().residentReferenceBytes).toBe(2 * (2 * 2 * TOKENS * 64 * 4));
+    // Without subjects nothing of the references is kept but one zero set.
+    await gen({ prompt: 'a cat', subjects: [] });
+    expect(engine.cacheSizes().residentReferenceBytes).toBe(2 * (2 * 1 * 1 * 64 * 4));
+  });
+
   it('encodeSubject warms the cache so generation runs no reference pass', async () => {
     engine.clearCaches();
     const tokens = await engine.encodeSubject(mochi(), W, H);

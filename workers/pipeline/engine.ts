@@ -82,6 +82,16 @@ export class CancelledError extends Error {
 }
 
 /** Default byte limits of the engine's caches (the context may set others). */
+/** What the engine's caches hold: entries, and bytes (the resident reference inputs are on the GPU under WebGPU). */
+export interface EngineCacheSizes {
+  text: number;
+  latents: number;
+  referenceKV: number;
+  /** The current references' step inputs, kept on the device between generations. */
+  residentReferenceBytes: number;
+  bytes: number;
+}
+
 export const DEFAULT_CACHE_LIMITS = { textBytes: 64 * 2 ** 20, latentBytes: 256 * 2 ** 20, referenceKVBytes: 1024 * 2 ** 20 } as const;
 
 export class Engine {
@@ -106,14 +116,20 @@ export class Engine {
     return this.ctx.manifest;
   }
 
+  /** Times the step's reference sets were uploaded (they stay on the device while the references stay the same). */
+  get referenceUploads(): number {
+    return this.sampler.referenceUploads;
+  }
+
   /** Milliseconds spent inside session.run. */
   get sessionMs(): number {
     return this.runner.sessionMs;
   }
 
-  cacheSizes(): { text: number; latents: number; referenceKV: number; bytes: number } {
+  cacheSizes(): EngineCacheSizes {
     const refs = this.references.sizes;
-    return { text: this.text.entries, latents: refs.latents, referenceKV: refs.referenceKV, bytes: this.text.bytes + refs.bytes };
+    const resident = this.sampler.residentBytes;
+    return { text: this.text.entries, latents: refs.latents, referenceKV: refs.referenceKV, residentReferenceBytes: resident, bytes: this.text.bytes + refs.bytes + resident };
   }
 
   /** Releases what the engine made itself (the sampler session) and its caches; pack sessions belong to the provider. */

@@ -11,6 +11,8 @@
  */
 import type { BlockShape, DitShape, TextEncoderShape, VaeShape } from './architecture';
 import { chooseQueryChunk, FP32 } from './attention';
+/** Bytes of an int64 (the branch indices). */
+const I64 = 8;
 
 export interface RunActivation {
   /** Items in the run's batch (guidance branches for a step, 1 otherwise). */
@@ -209,6 +211,11 @@ export interface DitRunShape {
   branches: number;
 }
 
+/** Distinct input sets the branches share: text (uncond, cond) and references (black, real; a dummy without). */
+function branchSets(s: DitRunShape): { text: number; ref: number } {
+  return { text: Math.min(2, s.branches), ref: s.references > 0 ? 2 : 1 };
+}
+
 /**
  * One reference through the reference pass (cached mode), batch 1: its N
  * tokens attend only to themselves. Output: ref_k and ref_v [L, 1, N, D], the
@@ -232,9 +239,12 @@ export function ditReferenceRun(dit: DitShape, s: DitRunShape, limitBytes: numbe
 /**
  * One denoising step, cached mode: queries [text; image] = M + N per branch,
  * keys M + N + R (R = references x N, at least 1: the engine's dummy token).
- * Feeds: latents, timestep, text embeddings, pooled, ref_k and ref_v
- * [L, B, R, D] (every branch its own copy: the dropped branches hold the
- * black reference's), attention_bias [B, 1, M+N, M+N+R], ref_layer_bias.
+ * Feeds: latents, timestep, the distinct text sets (uncond, cond) and
+ * reference sets (black, real; one dummy set without references), each once
+ * with an index per branch: ref_k and ref_v [L, sets, R, D],
+ * attention_bias [B, 1, M+N, M+N+R], ref_layer_bias. Working memory adds one
+ * layer's slice of the reference sets [sets, R, D] (K and V) before each
+ * branch's own [B, R, D] is gathered (counted in the attention moment).
  */
 export function ditStepRun(dit: DitShape, s: DitRunShape, limitBytes: number): RunActivation {
   const B = s.branches;
@@ -243,13 +253,19 @@ export function ditStepRun(dit: DitShape, s: DitRunShape, limitBytes: number): R
   const R = Math.max(1, s.references * N);
   const queries = M + N;
   const keys = M + N + R;
-  const { qc, workingBytes } = transformerRun(dit.blocks, B, queries, keys, limitBytes);
-  const refKv = dit.layers * B * R * dit.hidden * FP32;
+  const run = transformerRun(dit.blocks, B, queries, keys, limitBytes);
+  const refSets = branchSets(s).ref;
+  const textSets = branchSets(s).text;
+  const workingBytes = run.workingBytes + 2 * refSets * R * dit.hidden * FP32;
+  const qc = run.qc;
+  const refKv = dit.layers * refSets * R * dit.hidden * FP32;
   const feeds = [
     { name: 'latents', bytes: B * N * dit.latentPerToken * FP32 },
     { name: 'timestep', bytes: B * FP32 },
-    { name: 'text_embeddings', bytes: B * M * dit.textDim * FP32 },
-    { name: 'pooled', bytes: B * dit.pooledDim * FP32 },
+    { name: 'text_embeddings', bytes: textSets * M * dit.textDim * FP32 },
+    { name: 'pooled', bytes: textSets * dit.pooledDim * FP32 },
+    { name: 'text_set', bytes: B * I64 },
+    { name: 'ref_set', bytes: B * I64 },
     { name: 'ref_k', bytes: refKv },
     { name: 'ref_v', bytes: refKv },
     { name: 'attention_bias', bytes: B * queries * keys * FP32 },
@@ -261,8 +277,9 @@ export function ditStepRun(dit: DitShape, s: DitRunShape, limitBytes: number): R
 
 /**
  * One denoising step, full mode: the references run as tokens, so queries
- * and keys are both T = M + N + R. Feeds: latents, text, pooled, ref_latents
- * [B, K, ...], ref_pooled, attention_bias [B, 1, T, T], ref_layer_bias.
+ * and keys are both T = M + N + R. Feeds: latents, the text sets, the
+ * reference sets ref_latents [sets, K, ...] and ref_pooled with the branch
+ * indices, attention_bias [B, 1, T, T], ref_layer_bias.
  */
 export function ditStepFullRun(dit: DitShape, s: DitRunShape, limitBytes: number): RunActivation {
   const B = s.branches;
@@ -274,10 +291,12 @@ export function ditStepFullRun(dit: DitShape, s: DitRunShape, limitBytes: number
   const feeds = [
     { name: 'latents', bytes: B * N * dit.latentPerToken * FP32 },
     { name: 'timestep', bytes: B * FP32 },
-    { name: 'text_embeddings', bytes: B * M * dit.textDim * FP32 },
-    { name: 'pooled', bytes: B * dit.pooledDim * FP32 },
-    { name: 'ref_latents', bytes: B * R * dit.latentPerToken * FP32 },
-    { name: 'ref_pooled', bytes: B * s.references * dit.pooledDim * FP32 },
+    { name: 'text_embeddings', bytes: branchSets(s).text * M * dit.textDim * FP32 },
+    { name: 'pooled', bytes: branchSets(s).text * dit.pooledDim * FP32 },
+    { name: 'text_set', bytes: B * I64 },
+    { name: 'ref_set', bytes: B * I64 },
+    { name: 'ref_latents', bytes: branchSets(s).ref * R * dit.latentPerToken * FP32 },
+    { name: 'ref_pooled', bytes: branchSets(s).ref * s.references * dit.pooledDim * FP32 },
     { name: 'attention_bias', bytes: B * T * T * FP32 },
     { name: 'ref_layer_bias', bytes: dit.layers * B * R * FP32 },
   ];

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDitStep, centredCrop, type DitParams, type QkvParams } from '../../packbuild/models/dit';
 import type { AttentionPieces, PrecisionSpec } from '../../packbuild/nn';
-import { f32, maxAbs, maxAbsDiff, relRms, runGraph } from '../../packbuild/testing/harness';
+import { branchSets, f32, maxAbs, maxAbsDiff, relRms, runGraph } from '../../packbuild/testing/harness';
 import { readNpy } from '../../node/npy';
 import type { JsonObject } from '../folder';
 import { fileSource, folderFromDisk } from '../node-source';
@@ -101,6 +101,8 @@ describe.each(['sd3', 'sd3.5'] as RealwidthModel[])('%s at real width', (model) 
       timestep: f32([1], Float32Array.of(inputs.timestep)),
       text_embeddings: f32(text.shape, text.data),
       pooled: f32(pooled.shape, pooled.data),
+      text_set: branchSets(1),
+      ref_set: branchSets(1),
       // Zero reference tokens: the step without a subject.
       ref_k: f32([L, 1, 0, D], new Float32Array(0)),
       ref_v: f32([L, 1, 0, D], new Float32Array(0)),

@@ -93,6 +93,8 @@ describe('toy-world pack vs its training and diffusers', () => {
       timestep: new ort.Tensor('float32', Float32Array.of(Number(inputs.timestep)), [1]),
       text_embeddings: text,
       pooled,
+      text_set: new ort.Tensor('int64', BigInt64Array.of(0n), [1]),
+      ref_set: new ort.Tensor('int64', BigInt64Array.of(0n), [1]),
       ref_k: kv.ref_k!,
       ref_v: kv.ref_v!,
       attention_bias: new ort.Tensor('float32', plan.bias, [1, 1, plan.rows, plan.cols]),

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDitReference, buildDitStep, type DitParams, type QkvParams } from '../../packbuild/models/dit';
 import type { AttentionImpl, AttentionPieces, PrecisionSpec } from '../../packbuild/nn';
 import { Rng } from '../../packbuild/params';
-import { f32, maxAbs, maxAbsDiff, randn, relRms, runGraph, type Feed } from '../../packbuild/testing/harness';
+import { branchSets, f32, maxAbs, maxAbsDiff, randn, relRms, runGraph, type Feed } from '../../packbuild/testing/harness';
 import { readNpy, type NpyArray } from '../../node/npy';
 import type { JsonObject } from '../folder';
 import { folderFromDisk } from '../node-source';
@@ -94,6 +94,8 @@ function commonFeeds(s: StepInputs): Record<string, Feed> {
     timestep: f32([1], Float32Array.of(s.timestep)),
     text_embeddings: f32(s.text.shape, s.text.data),
     pooled: f32(s.pooled.shape, s.pooled.data),
+    text_set: branchSets(1),
+    ref_set: branchSets(1),
   };
 }
 

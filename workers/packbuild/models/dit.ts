@@ -507,18 +507,26 @@ export function buildDitStep(p: DitParams<QkvParams>, prec: PrecisionSpec, impl:
   const { cfg } = p;
   const latents = g.input('latents', 'float32', latentShape(cfg));
   const timestep = g.input('timestep', 'float32', ['batch']);
-  const text = g.input('text_embeddings', 'float32', ['batch', 'text_tokens', cfg.textDim]);
-  const pooled = g.input('pooled', 'float32', ['batch', cfg.pooledDim]);
+  // The guidance branches share their inputs: the text comes as distinct sets (uncond, cond) and
+  // the references as sets (black, real), each held once; text_set and ref_set say which set each
+  // branch reads. The Gathers make a branch's copy only where it is used (the references: one
+  // layer's at a time), so the fed sets, which stay on the GPU from step to step, are never
+  // duplicated per branch.
+  const byBranch = (sets: string, index: string) => g.op('Gather', [sets, index], { axis: attr.int(0) });
+  const textSet = g.input('text_set', 'int64', ['batch']);
+  const text = byBranch(g.input('text_embeddings', 'float32', ['text_sets', 'text_tokens', cfg.textDim]), textSet);
+  const pooled = byBranch(g.input('pooled', 'float32', ['text_sets', cfg.pooledDim]), textSet);
+  const refSet = g.input('ref_set', 'int64', ['batch']);
   let refK = '';
   let refV = '';
   let refLatents = '';
   let refPooled = '';
   if (mode === 'cached') {
-    refK = g.input('ref_k', 'float32', [cfg.layers, 'batch', 'ref_tokens', D]);
-    refV = g.input('ref_v', 'float32', [cfg.layers, 'batch', 'ref_tokens', D]);
+    refK = g.input('ref_k', 'float32', [cfg.layers, 'ref_sets', 'ref_tokens', D]);
+    refV = g.input('ref_v', 'float32', [cfg.layers, 'ref_sets', 'ref_tokens', D]);
   } else {
-    refLatents = g.input('ref_latents', 'float32', ['batch', 'refs', cfg.latentChannels, 'latent_height', 'latent_width']);
-    refPooled = g.input('ref_pooled', 'float32', ['batch', 'refs', cfg.pooledDim]);
+    refLatents = byBranch(g.input('ref_latents', 'float32', ['ref_sets', 'refs', cfg.latentChannels, 'latent_height', 'latent_width']), refSet);
+    refPooled = byBranch(g.input('ref_pooled', 'float32', ['ref_sets', 'refs', cfg.pooledDim]), refSet);
   }
   const bias = g.input('attention_bias', 'float32', mode === 'cached' ? ['batch', 1, 'query_tokens', 'key_tokens'] : ['batch', 1, 'all_tokens', 'all_tokens']);
   const refLayerBias = g.input('ref_layer_bias', 'float32', [cfg.layers, 'batch', 'ref_tokens']);
@@ -548,7 +556,8 @@ export function buildDitStep(p: DitParams<QkvParams>, prec: PrecisionSpec, impl:
       const t = g.scope('text', () => e.qkv(txt, b.text, cond, 1));
       const i = g.scope('image', () => e.qkv(img, b.image, cond, 1));
       const r = mode === 'full' ? g.scope('ref', () => e.qkv(refs, b.image, refCond, 2)) : null;
-      const layerK = (kv: string) => g.op('Gather', [kv, g.i64([l], [])], { axis: attr.int(0) });
+      // This layer's [sets, R, D], then each branch's set: [B, R, D].
+      const layerK = (kv: string) => byBranch(g.op('Gather', [kv, g.i64([l], [])], { axis: attr.int(0) }), refSet);
       const q = e.concat1(r ? [t.q, i.q, toSeq(r.q)] : [t.q, i.q]);
       const k = e.concat1(r ? [t.k, i.k, toSeq(r.k)] : [t.k, i.k, layerK(refK)]);
       const v = e.concat1(r ? [t.v, i.v, toSeq(r.v)] : [t.v, i.v, layerK(refV)]);

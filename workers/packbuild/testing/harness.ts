@@ -26,6 +26,11 @@ export function f32(dims: number[], data: Float32Array): Feed {
   return { type: 'float32', dims, data };
 }
 
+/** The step graphs' text_set / ref_set: branch b reads set b (one set per branch, as the tests feed them). */
+export function branchSets(branches: number): Feed {
+  return { type: 'int64', dims: [branches], data: BigInt64Array.from({ length: branches }, (_, b) => BigInt(b)) };
+}
+
 export function randn(rng: Rng, n: number, amplitude = 1): Float32Array {
   return Float32Array.from({ length: n }, () => rng.nextSigned() * amplitude);
 }

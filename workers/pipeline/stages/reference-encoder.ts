@@ -124,8 +124,10 @@ export class ReferenceEncoder {
     size: { width: number; height: number; N: number; R: number },
     checkCancel: () => void,
     onReference: (done: number) => void,
-  ): Promise<{ real: RefInputs; black: RefInputs }> {
+  ): Promise<{ real: RefInputs; black: RefInputs; key: string }> {
     const { width, height, N, R } = size;
+    // Names the gathered inputs by content: the references' keys, class words (their reference prompts), the size.
+    const key = `${this.packId}|${width}x${height}|${R}|${subjects.map((s) => `${s.classWord}:${s.references.map((r) => r.key).join(',')}`).join(';')}`;
     const tf = this.manifest.transformer;
     const blackImg = this.black(width, height);
     let done = 0;
@@ -151,7 +153,7 @@ export class ReferenceEncoder {
           onReference(++done);
         }
       }
-      return { real, black };
+      return { real, black, key };
     }
     const [C, h, w] = this.latentDims(width, height);
     const per = C * h * w;
@@ -171,6 +173,6 @@ export class ReferenceEncoder {
         onReference(++done);
       }
     }
-    return { real: { latents: realL, pooled }, black: { latents: blackL, pooled } };
+    return { real: { latents: realL, pooled }, black: { latents: blackL, pooled }, key };
   }
 }

@@ -4,7 +4,10 @@
  * reference, text + black reference, text + reference] (the third skipped on
  * dropped steps), then the sampler graph combines the branches and takes the
  * Euler step; the latents stay where the backend keeps them (GPU buffers on
- * WebGPU) from step to step.
+ * WebGPU) from step to step. The branches share their inputs: each distinct
+ * text and reference set is fed once, with an index per branch, and the
+ * reference sets stay on the device between generations with the same
+ * references.
  */
 import * as ort from 'onnxruntime-web';
 import { concatRows } from '../../packbuild/reference/ops';
@@ -24,7 +27,8 @@ export interface SamplingPlan {
   plans: (stepFraction?: number) => { cond: AttentionPlan; uncond: AttentionPlan };
   hasStepWindows: boolean;
   mode: 'cached' | 'full';
-  refs: { real: RefInputs; black: RefInputs; total: number } | null;
+  /** `key` names the references' content (equal keys, equal inputs): it keeps them resident across generations. */
+  refs: { real: RefInputs; black: RefInputs; total: number; key: string } | null;
   /** Sigmas, steps + 1 values; timestep(sigma) is what the transformer takes. */
   sigmas: Float64Array;
   timestep: (sigma: number) => number;
@@ -74,6 +78,8 @@ function interleaveLayers(perBranch: Float32Array[], layers: number, x: number):
 
 export class Sampler {
   private sessionPromise: Promise<ort.InferenceSession> | null = null;
+  /** The reference sets of the last generation, still on the device (see referenceSets). */
+  private resident: { key: string; feeds: Record<string, ort.Tensor>; bytes: number } | null = null;
 
   constructor(
     private readonly runner: GraphRunner,
@@ -82,6 +88,7 @@ export class Sampler {
   ) {}
 
   async dispose(): Promise<void> {
+    this.releaseResident();
     const s = this.sessionPromise;
     this.sessionPromise = null;
     if (s) await (await s.catch(() => null))?.release();
@@ -93,36 +100,73 @@ export class Sampler {
     return this.sessionPromise;
   }
 
-  /** The step graph's inputs that do not change from step to step, for `branches` batched predictions. */
-  private staticFeeds(branches: 2 | 3, p: SamplingPlan, plan: { cond: AttentionPlan; uncond: AttentionPlan }): Record<string, ort.Tensor> {
+  /**
+   * The reference sets the step graph reads, [black, real] (one zero set without references):
+   * uploaded once and kept between generations while the references stay the same (a prompt
+   * edit re-encodes the text, not the references), released when they change.
+   */
+  private referenceSets(p: SamplingPlan, R: number): Record<string, ort.Tensor> {
     const tf = this.manifest.transformer;
     const L = tf.layers;
     const D = tf.hiddenSize;
-    const R = plan.cond.refTokens;
     const [C, h, w] = p.latentDims;
+    const key = p.refs ? `${p.mode}|${p.refs.key}|${C}x${h}x${w}|${R}` : `none|${p.mode}|${R}`;
+    if (this.resident?.key === key) return this.resident.feeds;
+    this.releaseResident();
     const t = (data: Float32Array, dims: number[]) => this.runner.tensor(data, dims);
-    const texts = [p.uncond, p.cond, p.cond].slice(0, branches);
+    const feeds: Record<string, ort.Tensor> = {};
+    if (p.mode === 'cached') {
+      const sets = p.refs ? [p.refs.black, p.refs.real].map((x) => x as { k: Float32Array; v: Float32Array }) : [{ k: new Float32Array(L * R * D), v: new Float32Array(L * R * D) }];
+      feeds.ref_k = t(interleaveLayers(sets.map((x) => x.k), L, R * D), [L, sets.length, R, D]);
+      feeds.ref_v = t(interleaveLayers(sets.map((x) => x.v), L, R * D), [L, sets.length, R, D]);
+    } else {
+      const sets = [p.refs!.black, p.refs!.real].map((x) => x as { latents: Float32Array; pooled: Float32Array });
+      const total = p.refs!.total;
+      feeds.ref_latents = t(concat(sets.map((x) => x.latents)), [2, total, C, h, w]);
+      feeds.ref_pooled = t(concat(sets.map((x) => x.pooled)), [2, total, tf.pooledDim]);
+    }
+    this.resident = { key, feeds, bytes: Object.values(feeds).reduce((n, x) => n + 4 * x.size, 0) };
+    this.referenceUploads++;
+    return feeds;
+  }
+
+  private releaseResident(): void {
+    if (!this.resident) return;
+    Object.values(this.resident.feeds).forEach((x) => x.dispose());
+    this.resident = null;
+  }
+
+  /** Times the reference sets were made and uploaded (a prompt edit with the same subjects makes none). */
+  referenceUploads = 0;
+
+  /** Bytes of reference inputs kept on the device between generations (for the status line). */
+  get residentBytes(): number {
+    return this.resident?.bytes ?? 0;
+  }
+
+  /**
+   * The step graph's inputs that do not change from step to step, for `branches` batched
+   * predictions: the distinct text sets [uncond, cond] and reference sets [black, real], each
+   * once, with the set every branch reads (branch 0: uncond + black, 1: cond + black, 2: cond +
+   * real). Only the biases are per branch.
+   */
+  private staticFeeds(branches: 2 | 3, p: SamplingPlan, plan: { cond: AttentionPlan; uncond: AttentionPlan }): { own: Record<string, ort.Tensor>; shared: Record<string, ort.Tensor> } {
+    const tf = this.manifest.transformer;
+    const L = tf.layers;
+    const R = plan.cond.refTokens;
+    const t = (data: Float32Array, dims: number[]) => this.runner.tensor(data, dims);
+    const index = (values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), [values.length]);
     const biases = [plan.uncond, plan.cond, plan.cond].slice(0, branches);
-    // Branches 0 and 1 see the black (dropped) reference, branch 2 the real one.
-    const refsFor = (b: number) => (p.refs ? (b === 2 ? p.refs.real : p.refs.black) : null);
-    const feeds: Record<string, ort.Tensor> = {
-      text_embeddings: t(concat(texts.map((x) => x.embeddings)), [branches, texts[0]!.embeddings.length / tf.textDim, tf.textDim]),
-      pooled: t(concat(texts.map((x) => x.pooled)), [branches, tf.pooledDim]),
+    const texts = [p.uncond, p.cond];
+    const own: Record<string, ort.Tensor> = {
+      text_embeddings: t(concat(texts.map((x) => x.embeddings)), [2, p.cond.embeddings.length / tf.textDim, tf.textDim]),
+      pooled: t(concat(texts.map((x) => x.pooled)), [2, tf.pooledDim]),
+      text_set: index([0, 1, 1].slice(0, branches)),
+      ref_set: index([0, 0, p.refs ? 1 : 0].slice(0, branches)),
       attention_bias: t(concat(biases.map((x) => x.bias)), [branches, 1, plan.cond.rows, plan.cond.cols]),
       ref_layer_bias: t(interleaveLayers(biases.map((x) => x.layerBias), L, R), [L, branches, R]),
     };
-    if (p.mode === 'cached') {
-      const zeros = new Float32Array(L * R * D);
-      const kv = (b: number) => refsFor(b) as { k: Float32Array; v: Float32Array } | null;
-      feeds.ref_k = t(interleaveLayers(Array.from({ length: branches }, (_, b) => kv(b)?.k ?? zeros), L, R * D), [L, branches, R, D]);
-      feeds.ref_v = t(interleaveLayers(Array.from({ length: branches }, (_, b) => kv(b)?.v ?? zeros), L, R * D), [L, branches, R, D]);
-    } else {
-      const lp = (b: number) => refsFor(b) as { latents: Float32Array; pooled: Float32Array };
-      const total = p.refs?.total ?? 0;
-      feeds.ref_latents = t(concat(Array.from({ length: branches }, (_, b) => lp(b).latents)), [branches, total, C, h, w]);
-      feeds.ref_pooled = t(concat(Array.from({ length: branches }, (_, b) => lp(b).pooled)), [branches, total, tf.pooledDim]);
-    }
-    return feeds;
+    return { own, shared: this.referenceSets(p, R) };
   }
 
   /**
@@ -160,8 +204,9 @@ export class Sampler {
         // the same branch count (unless step windows change the plan): made once, on the device.
         let fixed = staticFeeds.get(branches);
         if (!fixed) {
-          fixed = this.staticFeeds(branches, p, plan);
-          Object.values(fixed).forEach(own);
+          const { own: perRun, shared } = this.staticFeeds(branches, p, plan);
+          Object.values(perRun).forEach(own);
+          fixed = { ...perRun, ...shared };
           staticFeeds.set(branches, fixed);
         }
         const out = await this.runner.run(p.mode === 'cached' ? 'dit_step' : 'dit_step_full', {
