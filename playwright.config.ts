@@ -38,9 +38,10 @@ export default defineConfig<StudioOptions>({
       name: 'webgpu',
       // WebGPU here is SwiftShader: every page is ~3x slower and a step of the test pack takes ~5 s, and CI
       // must stay under 15 minutes. This project runs what depends on the backend: choosing it, running
-      // graphs against Node, generating (two subjects, cancel, full mode, a converted real-family pack) and
-      // restarting after a crash. UI and storage flows (subjects, mask, prompt, settings, layout, gallery,
-      // the whole flow, the pack cache) are the same code on either backend and run once, on WASM.
+      // graphs against Node, generating (two subjects, cancel, full mode, a converted real-family pack),
+      // restarting after a crash, and the pack cache (streaming external data into OPFS, resume, quota,
+      // hash checks: the loader's path to WebGPU sessions). UI flows (subjects, mask, prompt, settings,
+      // layout, gallery, the whole flow) are the same code on either backend and run once, on WASM.
       testIgnore: [
         '**/subjects.spec.ts',
         '**/mask.spec.ts',
@@ -50,7 +51,6 @@ export default defineConfig<StudioOptions>({
         '**/convert-cancel.spec.ts',
         '**/gallery.spec.ts',
         '**/flow.spec.ts',
-        '**/pack-cache.spec.ts',
         '**/toy-world.spec.ts',
       ],
       use: {
@@ -60,6 +60,8 @@ export default defineConfig<StudioOptions>({
     },
     {
       name: 'wasm',
+      // The pack cache is the same code on either backend and runs once, on WebGPU (above).
+      testIgnore: ['**/pack-cache.spec.ts'],
       use: {
         backend: 'wasm',
         // No --enable-unsafe-webgpu and the feature switched off: Chromium 156 still defines navigator.gpu

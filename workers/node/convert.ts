@@ -1,5 +1,5 @@
 /**
- * `npm run convert -- <diffusers folder> <pack folder> [--precision int4|int8|fp32] [--sizes 512,1024]`:
+ * `npm run convert -- <diffusers folder> <pack folder> [--precision int4|int8|fp16|fp32] [--sizes 512,1024]`:
  * the converter core (workers/convert/sd3/convert.ts) on a folder on disk. The pack is written into
  * a temporary folder beside the output and renamed into place when complete, so a failed or
  * cancelled (Ctrl-C) conversion leaves no half pack, and a pack already at the output stays as it was.
