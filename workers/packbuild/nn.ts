@@ -36,36 +36,38 @@ function oncePerGraph(g: GraphBuilder, layer: object, p: PrecisionSpec, make: ()
 export function emitLinear(g: GraphBuilder, x: string, lin: Linear, p: PrecisionSpec, name = 'linear'): string {
   return g.scope(name, () => {
     const stored = storedLinear(lin, p);
+    const bias = (): string[] => (lin.b ? [g.f32('bias', [lin.outF], lin.b)] : []);
+    const withBias = (y: string, b: string | undefined) => (b ? g.op('Add', [y, b]) : y);
     if (stored.kind === 'fp32') {
-      const [w, b] = oncePerGraph(g, lin, p, () => [g.f32('weight', [lin.inF, lin.outF], stored.w), g.f32('bias', [lin.outF], lin.b)]);
-      return g.op('Add', [g.op('MatMul', [x, w!]), b!]);
+      const [w, b] = oncePerGraph(g, lin, p, () => [g.f32('weight', [lin.inF, lin.outF], stored.w), ...bias()]);
+      return withBias(g.op('MatMul', [x, w!]), b);
     }
     if (stored.kind === 'fp16') {
       // Stored at half size, computed in fp32: WebGPU without shader-f16 (SwiftShader, many
       // laptops) has no fp16 matmul, and fp32 accumulation keeps the error at fp16 rounding.
-      const [wh, b] = oncePerGraph(g, lin, p, () => [g.initializer('weight_f16', 'float16', [lin.inF, lin.outF], stored.bits), g.f32('bias', [lin.outF], lin.b)]);
+      const [wh, b] = oncePerGraph(g, lin, p, () => [g.initializer('weight_f16', 'float16', [lin.inF, lin.outF], stored.bits), ...bias()]);
       const w = g.op('Cast', [wh!], { to: attr.int(1) });
-      return g.op('Add', [g.op('MatMul', [x, w]), b!]);
+      return withBias(g.op('MatMul', [x, w]), b);
     }
     if (stored.kind === 'int8') {
       const [wq, scale, b] = oncePerGraph(g, lin, p, () => [
         g.initializer('weight_q', 'int8', [lin.inF, lin.outF], stored.q),
         g.f32('weight_scale', [lin.outF], stored.scale),
-        g.f32('bias', [lin.outF], lin.b),
+        ...bias(),
       ]);
       const w = g.op('DequantizeLinear', [wq!, scale!], { axis: attr.int(1) });
-      return g.op('Add', [g.op('MatMul', [x, w]), b!]);
+      return withBias(g.op('MatMul', [x, w]), b);
     }
     const blocks = Math.ceil(lin.inF / p.blockSize);
     if (stored.blocks !== blocks) throw new Error(`int4 blocks: ${stored.blocks} for K ${lin.inF}, block ${p.blockSize}`);
     const [wq, scale, b] = oncePerGraph(g, lin, p, () => [
       g.initializer('weight_q4', 'uint8', [lin.outF, stored.blocks, p.blockSize / 2], stored.packed),
       g.f32('weight_scale', [lin.outF * stored.blocks], stored.scales),
-      g.f32('bias', [lin.outF], lin.b),
+      ...bias(),
     ]);
     g.useOpset('com.microsoft', 1);
     const y = g.op('MatMulNBits', [x, wq!, scale!], { K: attr.int(lin.inF), N: attr.int(lin.outF), bits: attr.int(4), block_size: attr.int(p.blockSize) }, 'com.microsoft');
-    return g.op('Add', [y, b!]);
+    return withBias(y, b);
   });
 }
 

@@ -36,13 +36,14 @@ export function uniform(rng: Rng, n: number, amplitude: number): Float32Array {
 /**
  * A dense layer, y = x W + b, with W stored row-major as [in, out]. `w` is
  * null once a converter compacted the layer to its stored (quantized) form
- * (stored-linear.ts).
+ * (stored-linear.ts). `b` is null for a layer without a bias (FLUX.2 has
+ * none anywhere): no zero vector is stored and no Add is run.
  */
 export interface Linear {
   inF: number;
   outF: number;
   w: Float32Array | null;
-  b: Float32Array;
+  b: Float32Array | null;
 }
 
 /** Variance-preserving uniform init (amplitude sqrt(3 / fan_in) * gain). */

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
-import { parseNpyHeader } from '../../node/npy';
+import { readInt64Npy } from '../testing/npy-int64';
 import type { PackManifest } from '../../pack/manifest';
 import { compilePrompt } from '../../pipeline/text/prompt';
 import { buildClipTokenizerJson, CLIP_BOS, CLIP_EOS, type ClipTokenizerOptions } from './clip-tokenizer';
@@ -26,16 +26,11 @@ async function readText(path: string): Promise<string> {
   return readFile(path, 'utf8');
 }
 
-/** An int64 .npy (npy.ts reads floats only): [rows, cols] as numbers. */
+/** An int64 .npy: [rows, cols] as numbers. */
 async function readInt64Rows(path: string): Promise<number[][]> {
-  const bytes = new Uint8Array(await readFile(path));
-  const headerLength = bytes[8]! | (bytes[9]! << 8);
-  const header = parseNpyHeader(new TextDecoder('latin1').decode(bytes.subarray(10, 10 + headerLength)), path);
-  expect(header.descr).toBe('<i8');
-  const [rows, cols] = header.shape as [number, number];
-  const data = new BigInt64Array(bytes.slice(10 + headerLength).buffer);
-  expect(data.length).toBe(rows * cols);
-  return Array.from({ length: rows }, (_, r) => Array.from(data.subarray(r * cols, (r + 1) * cols), Number));
+  const { shape, data } = await readInt64Npy(path);
+  const [rows, cols] = shape as [number, number];
+  return Array.from({ length: rows }, (_, r) => data.slice(r * cols, (r + 1) * cols));
 }
 
 async function tokenizerOf(model: string, folder: string, opts: ClipTokenizerOptions) {

@@ -459,10 +459,11 @@ export function fuseColumns(parts: Linear[], prec: LinearPrecision): Linear {
   let lin = hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i]) ? hit.lin : undefined;
   if (!lin) {
     const outF = parts.reduce((n, p) => n + p.outF, 0);
-    const b = new Float32Array(outF);
+    // Parts without a bias (FLUX.2) fuse into a linear without one; a mix gets zeros for the missing.
+    const b = parts.every((p) => p.b === null) ? null : new Float32Array(outF);
     let col = 0;
     for (const p of parts) {
-      b.set(p.b, col);
+      if (b && p.b) b.set(p.b, col);
       col += p.outF;
     }
     const fp32 = parts.some(isCompacted) ? null : fuseStored(parts, { matmul: 'fp32', blockSize: prec.blockSize });

@@ -45,7 +45,7 @@ export function linearRef(x: Float32Array, lin: Linear, p: PrecisionSpec): Float
       const off = i * lin.outF;
       for (let o = 0; o < lin.outF; o++) acc[o]! += xv * w[off + o]!;
     }
-    for (let o = 0; o < lin.outF; o++) out[r * lin.outF + o] = acc[o]! + lin.b[o]!;
+    for (let o = 0; o < lin.outF; o++) out[r * lin.outF + o] = acc[o]! + (lin.b ? lin.b[o]! : 0);
   }
   return out;
 }
