@@ -23,7 +23,8 @@
  */
 import { attr, GraphBuilder, type IrGraph } from '../ir';
 import { fuseStored, isCompacted, storeOnce, type LinearPrecision } from '../stored-linear';
-import { dimOf, emitAttention, emitConv, emitGelu, emitLayerNorm, emitLinear, emitRmsNorm, emitSilu, sliceAxis, type AttentionImpl, type AttentionPieces, type BiasRows, type PrecisionSpec } from '../nn';
+import { dimOf, emitAttention, emitConv, emitGelu, emitLayerNorm, emitLinear, emitRmsNorm, emitSilu, sliceAxis, type AttentionImpl, type AttentionPieces, type PrecisionSpec } from '../nn';
+import { layerBias, textImageRowMask } from './reference-bias';
 import { conv2d, linear, uniform, type Conv2d, type Linear, type Rng } from '../params';
 
 /** A grid of patches. */
@@ -395,35 +396,6 @@ class DitEmitter {
     return s;
   }
 
-  /**
-   * attention_bias + this layer's ref_layer_bias on the reference columns of
-   * the text and image rows (rows of reference queries, in full mode, get none),
-   * built per query chunk (nn.ts BiasRows): the chunk's rows of attention_bias
-   * plus the layer bias, padded to one row [B, 1, 1, L] and broadcast over the
-   * chunk's rows (times the chunk's rows of the row mask in full mode). The sum
-   * exists for one chunk of rows at a time, never for every row at once (unless
-   * the graph has a single chunk).
-   */
-  layerBias(bias: string, refLayerBias: string, layer: number, textImageCols: string, refRows: string | null): BiasRows {
-    const g = this.g;
-    const lb = g.op('Unsqueeze', [g.op('Gather', [refLayerBias, g.i64([layer], [])], { axis: attr.int(0) }), g.i64([1, 2])]);
-    const pads = g.op('Concat', [g.i64([0, 0, 0]), textImageCols, g.i64([0, 0, 0, 0])], { axis: attr.int(0) });
-    const cols = g.op('Pad', [lb, pads]);
-    return (rows) => {
-      const b = rows ? sliceAxis(g, bias, rows.start, rows.end, 2) : bias;
-      const c = refRows ? g.op('Mul', [cols, rows ? sliceAxis(g, refRows, rows.start, rows.end, 2) : refRows]) : cols;
-      return g.op('Add', [b, c]);
-    };
-  }
-
-  /** Full mode: [1, 1, S, 1] with 1 on text/image rows and 0 on reference rows. */
-  textImageRowMask(textImageRows: string, refRows: string): string {
-    const g = this.g;
-    const ones = g.op('Expand', [g.constF32([1], [1, 1, 1, 1]), g.op('Concat', [g.i64([1, 1]), textImageRows, g.i64([1])], { axis: attr.int(0) })]);
-    const pads = g.op('Concat', [g.i64([0, 0, 0, 0, 0, 0]), refRows, g.i64([0])], { axis: attr.int(0) });
-    return g.op('Pad', [ones, pads]);
-  }
-
   /** Final adaLN + projection + unpatchify of image tokens [B, N, D] -> [B, C, H, W]. */
   unpatchify(img: string, condSilu: string, latents: string): string {
     const g = this.g;
@@ -549,7 +521,7 @@ export function buildDitStep(p: DitParams<QkvParams>, prec: PrecisionSpec, impl:
     refs = g.op('Reshape', [e.tokens(flat, true), refShape4]);
     refCond = emitSilu(g, g.op('Add', [e.timeEmbed(g.constF32([0])), e.pooledEmbed(refPooled)]));
   }
-  const rowMask = mode === 'full' ? e.textImageRowMask(MN, g.op('Sub', [dimOf(g, bias, 2), MN])) : null;
+  const rowMask = mode === 'full' ? textImageRowMask(g, MN, g.op('Sub', [dimOf(g, bias, 2), MN])) : null;
   const toSeq = (x4: string) => g.op('Reshape', [x4, g.i64([0, -1, D])]);
 
   p.blocks.forEach((b, l) =>
@@ -562,7 +534,7 @@ export function buildDitStep(p: DitParams<QkvParams>, prec: PrecisionSpec, impl:
       const q = e.concat1(r ? [t.q, i.q, toSeq(r.q)] : [t.q, i.q]);
       const k = e.concat1(r ? [t.k, i.k, toSeq(r.k)] : [t.k, i.k, layerK(refK)]);
       const v = e.concat1(r ? [t.v, i.v, toSeq(r.v)] : [t.v, i.v, layerK(refV)]);
-      const o = emitAttention(g, q, k, v, e.layerBias(bias, refLayerBias, l, MN, rowMask), cfg.heads, D, impl, pieces);
+      const o = emitAttention(g, q, k, v, layerBias(g, bias, refLayerBias, l, MN, rowMask), cfg.heads, D, impl, pieces);
       const oText = sliceAxis(g, o, g.i64([0]), M, 1); // unused after the last block
       const oImage = sliceAxis(g, o, M, MN, 1);
       // After the last block only the image tokens are read (SD3's context_pre_only): skip the rest.

@@ -16,11 +16,19 @@
  * q and k; interleaved 4-axis RoPE (pairs (2j, 2j+1)); SwiGLU MLPs (gate half first); single blocks
  * with one fused q|k|v|gate|up projection and one output projection over [attention; MLP]; no
  * biases anywhere; norm_out chunks (scale, shift). RoPE tables are inputs ([S, headDim / 2] cos and
- * sin, computed in float64 on the host by flux2-rope.ts), so one graph serves every layout of text,
- * image and references.
+ * sin, computed in float64 on the host by workers/families/flux2-positions.ts): where text, image
+ * and references sit is the family's decision, not the graph's, and the tables stay exact.
+ *
+ * The graphs keep the studio's step contract (the same inputs as the SD3 family's DiT graphs, so
+ * the sampler runs them unchanged): latents as a [B, C, h, w] grid (C = 128: 32 latent channels
+ * patchified 2x2 by the VAE graphs), the timestep as 1000 sigma, the guidance branches' text and
+ * reference sets held once with per-branch indices (text_set, ref_set), the attention plan's
+ * attention_bias and ref_layer_bias (masks, selective mask, per-subject strength). FLUX.2 has no
+ * pooled text vector, so there is no `pooled` input.
  */
 import { attr, GraphBuilder, type IrGraph } from '../ir';
-import { dimOf, emitAttention, emitLayerNorm, emitLinear, emitRmsNorm, emitSilu, sliceAxis, type PrecisionSpec } from '../nn';
+import { dimOf, emitAttention, emitLayerNorm, emitLinear, emitRmsNorm, emitSilu, sliceAxis, WHOLE_ATTENTION, type AttentionImpl, type AttentionPieces, type BiasRows, type PrecisionSpec } from '../nn';
+import { layerBias, textImageRowMask } from './reference-bias';
 import type { Linear } from '../params';
 
 export interface Flux2Config {
@@ -100,6 +108,8 @@ class Flux2Emitter {
   constructor(
     readonly p: Flux2Params,
     readonly prec: PrecisionSpec,
+    readonly impl: AttentionImpl,
+    readonly pieces: AttentionPieces,
     name: string,
   ) {
     this.g = new GraphBuilder(name);
@@ -113,14 +123,27 @@ class Flux2Emitter {
     return emitLinear(this.g, x, lin, this.prec, name);
   }
 
-  /** The RoPE tables, fed as [S, headDim / 2] and used as [S, 1, headDim / 2, 1] (broadcast over batch and heads). */
-  ropeInputs(prefix = ''): void {
+  /**
+   * The RoPE tables: the step's [S, headDim / 2], shared by every branch, used as
+   * [S, 1, headDim / 2, 1]; the reference pass's [B, R, headDim / 2] (each reference on its own
+   * time coordinate), used as [B, R, 1, headDim / 2, 1]. Both broadcast over the heads.
+   */
+  ropeInputs(kind: 'step' | 'reference'): void {
     const g = this.g;
     const half = this.dh / 2;
-    const shape = g.i64([-1, 1, half, 1]);
-    const cos = g.input(`${prefix}rope_cos`, 'float32', [`${prefix}rope_tokens`, half]);
-    const sin = g.input(`${prefix}rope_sin`, 'float32', [`${prefix}rope_tokens`, half]);
+    const step = kind === 'step';
+    const dims = step ? ['rope_tokens', half] : ['batch', 'ref_tokens', half];
+    const shape = g.i64(step ? [-1, 1, half, 1] : [0, 0, 1, half, 1]);
+    const prefix = step ? '' : 'ref_';
+    const cos = g.input(`${prefix}rope_cos`, 'float32', dims);
+    const sin = g.input(`${prefix}rope_sin`, 'float32', dims);
     this.rope = { cos: g.op('Reshape', [cos, shape]), sin: g.op('Reshape', [sin, shape]) };
+  }
+
+  /** A latent grid [X, C, h, w] as row-major tokens [X, h w, C]. */
+  gridTokens(latents: string): string {
+    const g = this.g;
+    return g.op('Transpose', [g.op('Reshape', [latents, g.i64([0, this.p.cfg.channels, -1])])], { perm: attr.ints([0, 2, 1]) });
   }
 
   /** Interleaved rotary embedding of x [B, S, H, dh]: (x0, x1) -> (x0 c - x1 s, x1 c + x0 s) per pair. */
@@ -143,12 +166,11 @@ class Flux2Emitter {
     return this.g.op('Reshape', [x, this.g.i64([0, 0, this.D])]);
   }
 
-  /** sigma [B] -> temb [B, D] (the model multiplies sigma by 1000 before the sinusoid). */
-  timeEmbed(sigma: string): string {
+  /** The timestep [B] (1000 sigma, as diffusers' forward multiplies it) -> temb [B, D]. */
+  timeEmbed(t: string): string {
     const g = this.g;
     return g.scope('time_embed', () => {
       const half = this.p.timeFreqs.length;
-      const t = g.op('Mul', [sigma, g.constF32([1000])]);
       const args = g.op('Mul', [g.op('Unsqueeze', [t, g.i64([1])]), g.f32('freqs', [1, half], this.p.timeFreqs)]);
       const feats = g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: attr.int(1) });
       return this.linear(emitSilu(g, this.linear(feats, this.p.time1, 'linear_1')), this.p.time2, 'linear_2');
@@ -187,11 +209,12 @@ class Flux2Emitter {
   }
 
   /**
-   * softmax(q k^T / sqrt(dh)) v over q [B, S, H, dh] (RoPE applied) and keys/values [B, L, H, dh],
-   * with extra key/value columns (cached references [B, R, D]) appended: the order of keys does
-   * not change attention, and RoPE is already in the cached keys.
+   * softmax(q k^T / sqrt(dh) + bias) v over q [B, S, H, dh] (RoPE applied) and keys/values
+   * [B, L, H, dh], with extra key/value columns (cached references [B, R, D]) appended after them,
+   * as the attention plan's columns are ([text; image; references]); RoPE is already in the cached
+   * keys.
    */
-  attend(q: string, k: string, v: string, extra: { k: string; v: string } | null): string {
+  attend(q: string, k: string, v: string, extra: { k: string; v: string } | null, bias: BiasRows | null): string {
     const g = this.g;
     let kf = this.flat(k);
     let vf = this.flat(v);
@@ -199,11 +222,11 @@ class Flux2Emitter {
       kf = g.op('Concat', [kf, extra.k], { axis: attr.int(1) });
       vf = g.op('Concat', [vf, extra.v], { axis: attr.int(1) });
     }
-    return emitAttention(g, this.flat(q), kf, vf, null, this.p.cfg.heads, this.D, 'decomposed');
+    return emitAttention(g, this.flat(q), kf, vf, bias, this.p.cfg.heads, this.D, this.impl, this.pieces);
   }
 
   /** One double block on the image stream x [B, N, D] and the text stream c [B, T, D]. */
-  doubleBlock(l: number, x: string, c: string, mi: string[], mt: string[], refKv: { k: string; v: string } | null): { x: string; c: string; kv: { k: string; v: string } } {
+  doubleBlock(l: number, x: string, c: string, mi: string[], mt: string[], refKv: { k: string; v: string } | null, bias: BiasRows | null): { x: string; c: string } {
     const g = this.g;
     const blk = this.p.double[l]!;
     return g.scope(`double${l}`, () => {
@@ -212,7 +235,7 @@ class Flux2Emitter {
       const q = this.applyRope(g.op('Concat', [txt.q, img.q], { axis: attr.int(1) }));
       const k = this.applyRope(g.op('Concat', [txt.k, img.k], { axis: attr.int(1) }));
       const v = g.op('Concat', [txt.v, img.v], { axis: attr.int(1) });
-      const out = this.attend(q, k, v, refKv);
+      const out = this.attend(q, k, v, refKv, bias);
       const T = dimOf(g, c, 1);
       const outText = sliceAxis(g, out, g.i64([0]), T, 1);
       const outImage = sliceAxis(g, out, T, g.i64([Number.MAX_SAFE_INTEGER]), 1);
@@ -221,12 +244,12 @@ class Flux2Emitter {
           const h1 = g.op('Add', [h, g.op('Mul', [m[2]!, this.linear(attnOut, s.o, 'to_out')])]);
           return g.op('Add', [h1, g.op('Mul', [m[5]!, this.swiglu(this.modulate(h1, m[3]!, m[4]!), s.ffIn, s.ffOut)])]);
         });
-      return { x: stream(x, outImage, mi, blk.image, 'image'), c: stream(c, outText, mt, blk.text, 'text'), kv: { k: this.flat(k), v: this.flat(v) } };
+      return { x: stream(x, outImage, mi, blk.image, 'image'), c: stream(c, outText, mt, blk.text, 'text') };
     });
   }
 
   /** One single block on h [B, S, D]; also gives its keys (RoPE applied) and values [B, S, D]. */
-  singleBlock(l: number, h: string, ms: string[], refKv: { k: string; v: string } | null): { h: string; kv: { k: string; v: string } } {
+  singleBlock(l: number, h: string, ms: string[], refKv: { k: string; v: string } | null, bias: BiasRows | null): { h: string; kv: { k: string; v: string } } {
     const g = this.g;
     const blk = this.p.single[l]!;
     const { D } = this;
@@ -237,87 +260,97 @@ class Flux2Emitter {
       const qh = this.applyRope(emitRmsNorm(g, this.heads(q!), g.f32('norm_q', [this.dh], blk.qNorm)));
       const kh = this.applyRope(emitRmsNorm(g, this.heads(k!), g.f32('norm_k', [this.dh], blk.kNorm)));
       const vh = this.heads(v!);
-      const att = this.attend(qh, kh, vh, refKv);
+      const att = this.attend(qh, kh, vh, refKv, bias);
       const mlp = g.op('Mul', [emitSilu(g, gate!), up!]);
       const out = this.linear(g.op('Concat', [att, mlp], { axis: attr.int(-1) }), blk.out, 'to_out');
       return { h: g.op('Add', [h, g.op('Mul', [ms[2]!, out])]), kv: { k: this.flat(kh), v: this.flat(vh) } };
     });
   }
 
-  /** Layer l's cached reference K/V [B, R, D] from the stacked inputs [layers, B, R, D]. */
-  cachedLayer(refK: string, refV: string, l: number): { k: string; v: string } {
+  /** Layer l's cached reference K/V for every branch [B, R, D], from the sets [layers, sets, R, D] (one layer's copy at a time). */
+  cachedLayer(refK: string, refV: string, refSet: string, l: number): { k: string; v: string } {
     const g = this.g;
-    const pick = (x: string) => g.op('Gather', [x, g.i64([l], [])], { axis: attr.int(0) });
+    const pick = (x: string) => g.op('Gather', [g.op('Gather', [x, g.i64([l], [])], { axis: attr.int(0) }), refSet], { axis: attr.int(0) });
     return { k: pick(refK), v: pick(refV) };
   }
 }
 
-/** plain: no references (text-only generation); full / cached: the two reference modes (file comment). */
-export type Flux2StepMode = 'plain' | 'full' | 'cached';
-
 /**
- * The step graph. Inputs: `image` [B, N, C] (noisy tokens), `text` [B, T, J], `timestep` [B]
- * (sigma), `rope_cos` / `rope_sin` [T + N (+ R), dh / 2] for [text; image (; references)];
- * full mode also `ref_image` [B, R, C] (references after the noisy tokens, same timestep); cached
- * mode `ref_k` / `ref_v` [layers, B, R, D] from flux2_reference. Output `velocity` [B, N, C].
+ * One step, cached or full reference mode, in the studio's step contract (file comment). Inputs:
+ * `latents` [B, C, h, w]; `timestep` [B] (1000 sigma); `text_embeddings` [text sets, T, J] and
+ * `text_set` [B]; `ref_set` [B]; cached: `ref_k` / `ref_v` [layers, ref sets, R, D] from
+ * flux2_reference; full: `ref_latents` [ref sets, refs, C, rh, rw] (references after the noisy
+ * tokens, at the step's timestep, as klein 4B was trained); `attention_bias` [B, 1, rows, cols] and
+ * `ref_layer_bias` [layers, B, R]; `rope_cos` / `rope_sin` [rows, dh / 2] for [text; image (; the
+ * references)]. Output `velocity` [B, C, h, w].
  */
-export function buildFlux2Step(p: Flux2Params, prec: PrecisionSpec, mode: Flux2StepMode): IrGraph {
-  const e = new Flux2Emitter(p, prec, { plain: 'flux2_step_plain', full: 'flux2_step_full', cached: 'flux2_step' }[mode]);
+export function buildFlux2Step(p: Flux2Params, prec: PrecisionSpec, impl: AttentionImpl, mode: 'cached' | 'full', pieces: AttentionPieces = WHOLE_ATTENTION): IrGraph {
+  const e = new Flux2Emitter(p, prec, impl, pieces, mode === 'full' ? 'dit_step_full' : 'dit_step');
   const { g } = e;
   const { cfg } = p;
-  const image = g.input('image', 'float32', ['batch', 'image_tokens', cfg.channels]);
-  const text = g.input('text', 'float32', ['batch', 'text_tokens', cfg.jointDim]);
-  const sigma = g.input('timestep', 'float32', ['batch']);
-  e.ropeInputs();
-  const refImage = mode === 'full' ? g.input('ref_image', 'float32', ['batch', 'ref_tokens', cfg.channels]) : null;
-  const refK = mode === 'cached' ? g.input('ref_k', 'float32', kvShape(cfg)) : null;
-  const refV = mode === 'cached' ? g.input('ref_v', 'float32', kvShape(cfg)) : null;
-  const cached = (l: number) => (refK && refV ? e.cachedLayer(refK, refV, l) : null);
+  const L = kvLayersOf(cfg);
+  const latents = g.input('latents', 'float32', ['batch', cfg.channels, 'latent_height', 'latent_width']);
+  const timestep = g.input('timestep', 'float32', ['batch']);
+  const byBranch = (sets: string, index: string) => g.op('Gather', [sets, index], { axis: attr.int(0) });
+  const textSet = g.input('text_set', 'int64', ['batch']);
+  const text = byBranch(g.input('text_embeddings', 'float32', ['text_sets', 'text_tokens', cfg.jointDim]), textSet);
+  const refSet = g.input('ref_set', 'int64', ['batch']);
+  const refK = mode === 'cached' ? g.input('ref_k', 'float32', [L, 'ref_sets', 'ref_tokens', cfg.dim]) : '';
+  const refV = mode === 'cached' ? g.input('ref_v', 'float32', [L, 'ref_sets', 'ref_tokens', cfg.dim]) : '';
+  const refLatents = mode === 'full' ? byBranch(g.input('ref_latents', 'float32', ['ref_sets', 'refs', cfg.channels, 'ref_height', 'ref_width']), refSet) : '';
+  const bias = g.input('attention_bias', 'float32', ['batch', 1, 'query_tokens', 'key_tokens']);
+  const refLayerBias = g.input('ref_layer_bias', 'float32', [L, 'batch', 'ref_tokens']);
+  e.ropeInputs('step');
 
-  const temb = e.timeEmbed(sigma);
-  const siluTemb = emitSilu(g, temb);
+  const siluTemb = emitSilu(g, e.timeEmbed(timestep));
   const mi = e.modulation(siluTemb, p.modImage, 'double_stream_modulation_img');
   const mt = e.modulation(siluTemb, p.modText, 'double_stream_modulation_txt');
   const ms = e.modulation(siluTemb, p.modSingle, 'single_stream_modulation');
 
-  const tokens = refImage ? g.op('Concat', [image, refImage], { axis: attr.int(1) }) : image;
-  let x = e.linear(tokens, p.xEmbed, 'x_embedder');
+  const image = e.gridTokens(latents);
+  // Full mode: every reference's grid as tokens, the references one after another: [B, R, C].
+  const refTokens = mode === 'full' ? g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [refLatents, g.i64([0, 0, cfg.channels, -1])])], { perm: attr.ints([0, 1, 3, 2]) }), g.i64([0, -1, cfg.channels])]) : '';
+  const T = dimOf(g, text, 1);
+  const TN = g.op('Add', [T, dimOf(g, image, 1)]);
+  const rowMask = mode === 'full' ? textImageRowMask(g, TN, g.op('Sub', [dimOf(g, bias, 2), TN])) : null;
+  const biasOf = (l: number) => layerBias(g, bias, refLayerBias, l, TN, rowMask);
+  const cached = (l: number) => (mode === 'cached' ? e.cachedLayer(refK, refV, refSet, l) : null);
+
+  let x = e.linear(mode === 'full' ? g.op('Concat', [image, refTokens], { axis: attr.int(1) }) : image, p.xEmbed, 'x_embedder');
   let c = e.linear(text, p.context, 'context_embedder');
-  for (let l = 0; l < cfg.doubleLayers; l++) ({ x, c } = e.doubleBlock(l, x, c, mi, mt, cached(l)));
+  for (let l = 0; l < cfg.doubleLayers; l++) ({ x, c } = e.doubleBlock(l, x, c, mi, mt, cached(l), biasOf(l)));
   let h = g.op('Concat', [c, x], { axis: attr.int(1) });
-  for (let l = 0; l < cfg.singleLayers; l++) ({ h } = e.singleBlock(l, h, ms, cached(cfg.doubleLayers + l)));
+  for (let l = 0; l < cfg.singleLayers; l++) ({ h } = e.singleBlock(l, h, ms, cached(cfg.doubleLayers + l), biasOf(cfg.doubleLayers + l)));
 
   // The noisy tokens' rows: after the text, before any references.
-  const T = dimOf(g, text, 1);
-  const end = g.op('Add', [T, dimOf(g, image, 1)]);
-  const out = sliceAxis(g, h, T, end, 1);
+  const out = sliceAxis(g, h, T, TN, 1);
   const [scale, shift] = e.modulation(siluTemb, p.normOut, 'norm_out');
-  const velocity = e.linear(e.modulate(out, shift!, scale!), p.projOut, 'proj_out');
-  g.output(velocity, 'velocity', 'float32', ['batch', 'image_tokens', cfg.channels]);
+  const tokens = e.linear(e.modulate(out, shift!, scale!), p.projOut, 'proj_out');
+  const velocity = g.op('Reshape', [g.op('Transpose', [tokens], { perm: attr.ints([0, 2, 1]) }), g.op('Shape', [latents])]);
+  g.output(velocity, 'velocity', 'float32', ['batch', cfg.channels, 'latent_height', 'latent_width']);
   return g.build();
 }
 
 /**
- * The reference pass of cached mode: `ref_image` [B, R, C] and its `ref_rope_cos` / `ref_rope_sin`
- * [R, dh / 2], modulated at the fixed timestep 0 and attending only to themselves, give every
+ * The reference pass of cached mode: `ref_latents` [B, C, h, w] (B references, each its own grid
+ * of the same size) and `ref_rope_cos` / `ref_rope_sin` [B, R, dh / 2] (each reference on its own
+ * time coordinate), modulated at the fixed timestep 0 and attending only to themselves, give every
  * layer's keys (after norm and RoPE) and values, `ref_k` / `ref_v` [layers, B, R, D]. The text
  * never reaches them, so one pass serves every prompt and every step.
  */
-export function buildFlux2Reference(p: Flux2Params, prec: PrecisionSpec): IrGraph {
-  const e = new Flux2Emitter(p, prec, 'flux2_reference');
+export function buildFlux2Reference(p: Flux2Params, prec: PrecisionSpec, impl: AttentionImpl, pieces: AttentionPieces = WHOLE_ATTENTION): IrGraph {
+  const e = new Flux2Emitter(p, prec, impl, pieces, 'dit_reference');
   const { g } = e;
   const { cfg } = p;
-  const refImage = g.input('ref_image', 'float32', ['batch', 'ref_tokens', cfg.channels]);
-  e.ropeInputs('ref_');
-  // Timestep 0 for every reference: a [B] zero vector shaped like the batch.
-  const zero = g.op('Mul', [g.op('ReduceSum', [refImage, g.i64([1, 2])], { keepdims: attr.int(0) }), g.constF32([0])]);
-  const siluTemb = emitSilu(g, e.timeEmbed(zero));
+  const refLatents = g.input('ref_latents', 'float32', ['batch', cfg.channels, 'latent_height', 'latent_width']);
+  e.ropeInputs('reference');
+  const siluTemb = emitSilu(g, e.timeEmbed(g.constF32([0])));
   const mi = e.modulation(siluTemb, p.modImage, 'double_stream_modulation_img');
   const ms = e.modulation(siluTemb, p.modSingle, 'single_stream_modulation');
 
   const ks: string[] = [];
   const vs: string[] = [];
-  let x = e.linear(refImage, p.xEmbed, 'x_embedder');
+  let x = e.linear(e.gridTokens(refLatents), p.xEmbed, 'x_embedder');
   for (let l = 0; l < cfg.doubleLayers; l++) {
     const blk = p.double[l]!;
     x = g.scope(`double${l}`, () =>
@@ -327,14 +360,14 @@ export function buildFlux2Reference(p: Flux2Params, prec: PrecisionSpec): IrGrap
         const k = e.applyRope(a.k);
         ks.push(e.flat(k));
         vs.push(e.flat(a.v));
-        const h1 = g.op('Add', [x, g.op('Mul', [mi[2]!, e.linear(e.attend(q, k, a.v, null), blk.image.o, 'to_out')])]);
+        const h1 = g.op('Add', [x, g.op('Mul', [mi[2]!, e.linear(e.attend(q, k, a.v, null, null), blk.image.o, 'to_out')])]);
         return g.op('Add', [h1, g.op('Mul', [mi[5]!, e.swiglu(e.modulate(h1, mi[3]!, mi[4]!), blk.image.ffIn, blk.image.ffOut)])]);
       }),
     );
   }
   let h = x;
   for (let l = 0; l < cfg.singleLayers; l++) {
-    const r = e.singleBlock(l, h, ms, null);
+    const r = e.singleBlock(l, h, ms, null, null);
     ks.push(r.kv.k);
     vs.push(r.kv.v);
     h = r.h;
