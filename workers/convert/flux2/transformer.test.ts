@@ -169,6 +169,41 @@ for (const variant of ['klein-4b', 'klein-base-4b']) {
         expect(maxAbsDiff(expected.data, (await fx.npy('velocity.npy')).data) / maxAbs(expected.data)).toBeGreaterThan(100 * TOL);
       });
     }
+
+    /**
+     * Quantization error, bounded as for the SD3 family (docs/pack-format.md 9.1): each quantized
+     * layer's rounding adds a relative RMS error of 1 / (2 qmax) (qmax 127 int8, 7 int4), fp16 one
+     * of 2^-11; independent errors add in quadrature over the longest path, and the test allows
+     * twice that. The longest path: per double block q/k/v, o, linear_in, linear_out (4), per single
+     * block to_qkv_mlp_proj, to_out (2) at the pack's precision, plus 6 fragile layers (timestep
+     * linear_1, linear_2, a modulation, x_embedder, context_embedder, proj_out) kept at fp16.
+     */
+    it.each([
+      { matmul: 'fp16', conv: 'fp32', blockSize: 32 },
+      { matmul: 'int8', conv: 'fp32', blockSize: 32 },
+      { matmul: 'int4', conv: 'fp32', blockSize: 32 },
+    ] as PrecisionSpec[])('$matmul: the velocity with a reference (full mode) within the quantization tolerance of diffusers', async (prec) => {
+      const { cfg } = fx.params;
+      const { h, w } = REF_GRIDS[0]!;
+      const R = h * w;
+      const refs = await fx.npy('refs1.tokens.npy');
+      const out = await runGraph(buildFlux2Step(fx.params, prec, 'decomposed', 'full'), {
+        ...(await stepFeeds(fx, 'velocity.latents.npy', 0.75)),
+        ...rope(fx.params, concatPositions(noisy(), refPositions([REF_GRIDS[0]!]))),
+        ref_latents: f32([1, 1, cfg.channels, h, w], grids(refs, 1, h, w)),
+        attention_bias: zeros([1, 1, T + N + R, T + N + R]),
+        ref_layer_bias: zeros([layersOf(fx.params), 1, R]),
+      });
+      const got = tokensOf(out.velocity!.data, cfg.channels, N);
+      const expected = (await fx.npy('velocity_refs1.npy')).data;
+      const perLayer = prec.matmul === 'fp16' ? 2 ** -11 : 1 / (2 * (prec.matmul === 'int4' ? 7 : 127));
+      const depth = 4 * cfg.doubleLayers + 2 * cfg.singleLayers;
+      const tolerance = 2 * Math.sqrt(depth * perLayer ** 2 + 6 * 2 ** -22);
+      const err = relRms(got, expected);
+      console.info(`${variant} ${prec.matmul}: velocity_refs1 rel RMS ${(100 * err).toFixed(3)} % (tolerance ${(100 * tolerance).toFixed(2)} %)`);
+      expect(err).toBeGreaterThan(0);
+      expect(err).toBeLessThanOrEqual(tolerance);
+    });
   });
 }
 

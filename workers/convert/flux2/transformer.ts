@@ -16,8 +16,11 @@ import { expectTensor, type TensorIndex } from '../safetensors';
 import { torchTimestepFrequencies } from '../sd3/transformer';
 
 export interface Flux2TransformerOptions {
-  /** Applied to every linear as soon as it is read (the converter's stored form: int4, int8, fp16). */
-  compact?: (lin: Linear) => Linear;
+  /**
+   * Applied to every linear as soon as it is read (the converter's stored form: int4, int8, fp16);
+   * `fragile` marks the layers flux2LinearPrecision keeps higher.
+   */
+  compact?: (lin: Linear, fragile: boolean) => Linear;
 }
 
 interface Flux2TransformerConfig {
@@ -130,10 +133,12 @@ export async function loadFlux2Transformer(index: TensorIndex, config: JsonObjec
     throw new ConvertError('wrong-model', `key ${extra[0]}${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''} in ${index.name} is not part of the FLUX.2 transformer its config describes`, { file: index.name, key: extra[0] });
   }
   const read = (key: string) => index.readTensor(key);
-  const lin = async (key: string): Promise<Linear> => {
+  const lin = async (key: string, fragile = false): Promise<Linear> => {
     const [outF, inF] = expected.get(`${key}.weight`)!;
-    return (opts.compact ?? ((l: Linear) => l))(toLinear(await read(`${key}.weight`), inF!, outF!));
+    const l = toLinear(await read(`${key}.weight`), inF!, outF!);
+    return opts.compact ? opts.compact(l, fragile) : l;
   };
+  const fragile = (key: string) => lin(key, true);
 
   const double: Flux2Params['double'] = [];
   for (let l = 0; l < c.doubleLayers; l++) {
@@ -183,17 +188,17 @@ export async function loadFlux2Transformer(index: TensorIndex, config: JsonObjec
       axesDims: c.axesDims,
       ropeTheta: c.ropeTheta,
     },
-    xEmbed: await lin('x_embedder'),
-    context: await lin('context_embedder'),
+    xEmbed: await fragile('x_embedder'),
+    context: await fragile('context_embedder'),
     timeFreqs: torchTimestepFrequencies(c.timeChannels),
-    time1: await lin('time_guidance_embed.timestep_embedder.linear_1'),
-    time2: await lin('time_guidance_embed.timestep_embedder.linear_2'),
-    modImage: await lin('double_stream_modulation_img.linear'),
-    modText: await lin('double_stream_modulation_txt.linear'),
-    modSingle: await lin('single_stream_modulation.linear'),
+    time1: await fragile('time_guidance_embed.timestep_embedder.linear_1'),
+    time2: await fragile('time_guidance_embed.timestep_embedder.linear_2'),
+    modImage: await fragile('double_stream_modulation_img.linear'),
+    modText: await fragile('double_stream_modulation_txt.linear'),
+    modSingle: await fragile('single_stream_modulation.linear'),
     double,
     single,
-    normOut: await lin('norm_out.linear'),
-    projOut: await lin('proj_out'),
+    normOut: await fragile('norm_out.linear'),
+    projOut: await fragile('proj_out'),
   };
 }

@@ -93,6 +93,17 @@ export interface Flux2Params {
 }
 
 export const headDimOf = (c: Flux2Config): number => c.dim / c.heads;
+
+/**
+ * The precision of a linear in a pack of precision `prec`. The block linears (attention and MLP
+ * projections, ~90 % of the weights) take the pack's precision; the layers the browser ports of
+ * FLUX.2 found fragile (the shared modulation, which scales every block's residual, the timestep
+ * and input embedders, norm_out and proj_out) stay at fp16 or above: fp16 storage computes in fp32
+ * and costs 2^-11 relative per weight, where int4 costs ~7 %.
+ */
+export function flux2LinearPrecision(prec: PrecisionSpec, fragile: boolean): PrecisionSpec {
+  return fragile && (prec.matmul === 'int4' || prec.matmul === 'int8') ? { ...prec, matmul: 'fp16' } : prec;
+}
 /** Layers that hold reference K/V: every double block, then every single block. */
 export const kvLayersOf = (c: Flux2Config): number => c.doubleLayers + c.singleLayers;
 
@@ -119,8 +130,14 @@ class Flux2Emitter {
     if (ropeDims !== this.dh) throw new Error(`FLUX.2 RoPE axes ${p.cfg.axesDims.join('+')} do not sum to the head dim ${this.dh}`);
   }
 
+  /** A block linear at the pack's precision. */
   linear(x: string, lin: Linear, name: string): string {
     return emitLinear(this.g, x, lin, this.prec, name);
+  }
+
+  /** A fragile linear (flux2LinearPrecision): modulation, embedders, norm_out, proj_out. */
+  fragileLinear(x: string, lin: Linear, name: string): string {
+    return emitLinear(this.g, x, lin, flux2LinearPrecision(this.prec, true), name);
   }
 
   /**
@@ -173,7 +190,7 @@ class Flux2Emitter {
       const half = this.p.timeFreqs.length;
       const args = g.op('Mul', [g.op('Unsqueeze', [t, g.i64([1])]), g.f32('freqs', [1, half], this.p.timeFreqs)]);
       const feats = g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: attr.int(1) });
-      return this.linear(emitSilu(g, this.linear(feats, this.p.time1, 'linear_1')), this.p.time2, 'linear_2');
+      return this.fragileLinear(emitSilu(g, this.fragileLinear(feats, this.p.time1, 'linear_1')), this.p.time2, 'linear_2');
     });
   }
 
@@ -181,7 +198,7 @@ class Flux2Emitter {
   modulation(siluTemb: string, lin: Linear, name: string): string[] {
     const g = this.g;
     const n = lin.outF / this.D;
-    const mod = g.op('Unsqueeze', [this.linear(siluTemb, lin, name), g.i64([1])]);
+    const mod = g.op('Unsqueeze', [this.fragileLinear(siluTemb, lin, name), g.i64([1])]);
     return g.opN('Split', [mod, g.i64(new Array<number>(n).fill(this.D))], n, { axis: attr.int(-1) });
   }
 
@@ -316,8 +333,8 @@ export function buildFlux2Step(p: Flux2Params, prec: PrecisionSpec, impl: Attent
   const biasOf = (l: number) => layerBias(g, bias, refLayerBias, l, TN, rowMask);
   const cached = (l: number) => (mode === 'cached' ? e.cachedLayer(refK, refV, refSet, l) : null);
 
-  let x = e.linear(mode === 'full' ? g.op('Concat', [image, refTokens], { axis: attr.int(1) }) : image, p.xEmbed, 'x_embedder');
-  let c = e.linear(text, p.context, 'context_embedder');
+  let x = e.fragileLinear(mode === 'full' ? g.op('Concat', [image, refTokens], { axis: attr.int(1) }) : image, p.xEmbed, 'x_embedder');
+  let c = e.fragileLinear(text, p.context, 'context_embedder');
   for (let l = 0; l < cfg.doubleLayers; l++) ({ x, c } = e.doubleBlock(l, x, c, mi, mt, cached(l), biasOf(l)));
   let h = g.op('Concat', [c, x], { axis: attr.int(1) });
   for (let l = 0; l < cfg.singleLayers; l++) ({ h } = e.singleBlock(l, h, ms, cached(cfg.doubleLayers + l), biasOf(cfg.doubleLayers + l)));
@@ -325,7 +342,7 @@ export function buildFlux2Step(p: Flux2Params, prec: PrecisionSpec, impl: Attent
   // The noisy tokens' rows: after the text, before any references.
   const out = sliceAxis(g, h, T, TN, 1);
   const [scale, shift] = e.modulation(siluTemb, p.normOut, 'norm_out');
-  const tokens = e.linear(e.modulate(out, shift!, scale!), p.projOut, 'proj_out');
+  const tokens = e.fragileLinear(e.modulate(out, shift!, scale!), p.projOut, 'proj_out');
   const velocity = g.op('Reshape', [g.op('Transpose', [tokens], { perm: attr.ints([0, 2, 1]) }), g.op('Shape', [latents])]);
   g.output(velocity, 'velocity', 'float32', ['batch', cfg.channels, 'latent_height', 'latent_width']);
   return g.build();
@@ -350,7 +367,7 @@ export function buildFlux2Reference(p: Flux2Params, prec: PrecisionSpec, impl: A
 
   const ks: string[] = [];
   const vs: string[] = [];
-  let x = e.linear(e.gridTokens(refLatents), p.xEmbed, 'x_embedder');
+  let x = e.fragileLinear(e.gridTokens(refLatents), p.xEmbed, 'x_embedder');
   for (let l = 0; l < cfg.doubleLayers; l++) {
     const blk = p.double[l]!;
     x = g.scope(`double${l}`, () =>
