@@ -132,7 +132,7 @@ async function readNorm(index: TensorIndex, key: string, dim: number): Promise<N
  * placeholder then embeds like an average (unused) token, not like any particular word, and tuning
  * starts from the middle of the embedding cloud.
  */
-function withPlaceholderRows(table: Float32Array, rows: number, dim: number, extra: number): Float32Array {
+export function withPlaceholderRows(table: Float32Array, rows: number, dim: number, extra: number): Float32Array {
   const out = new Float32Array((rows + extra) * dim);
   out.set(table.subarray(0, rows * dim));
   const mean = new Float64Array(dim);
