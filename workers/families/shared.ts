@@ -6,4 +6,5 @@ export const flowMatchingCommon = {
   sigmas: (manifest: PackManifest, steps: number) => scheduleSigmas(manifest.scheduler, steps),
   timestep: (sigma: number) => 1000 * sigma,
   referencePrompt: (classWord: string) => `a photo of a ${classWord}`.trim(),
+  referenceReadsText: true,
 };

@@ -59,11 +59,14 @@ interface IoContract {
 /** The step graphs' branch indices: packs built before the guidance branches shared their inputs lack them. */
 const BRANCH_SETS_ADDED = 'the pack was built before the guidance branches shared their inputs: rebuild it with its script, or convert its model folder again';
 
+type RoleContract = { inputs: IoContract[]; outputs: IoContract[] };
+
 /**
- * The inputs the engine feeds and the outputs it reads, per role. A graph may
+ * The inputs the engine feeds and the outputs it reads, per role (the MM-DiT and SD3 families;
+ * FLUX.2's differ where its model does: FLUX2_ROLE_CONTRACTS). A graph may
  * have these and no other inputs; its shapes may use any symbolic names.
  */
-export const ROLE_CONTRACTS: Record<GraphRole, { inputs: IoContract[]; outputs: IoContract[] }> = {
+export const ROLE_CONTRACTS: Record<GraphRole, RoleContract> = {
   text_encoder: {
     inputs: [{ name: 'input_ids', dtype: 'int64', rank: 2 }],
     outputs: [
@@ -125,6 +128,44 @@ export const ROLE_CONTRACTS: Record<GraphRole, { inputs: IoContract[]; outputs: 
     outputs: [{ name: 'image', dtype: 'float32', rank: 4 }],
   },
 };
+
+const without = (c: RoleContract, ...names: string[]): IoContract[] => c.inputs.filter((t) => !names.includes(t.name));
+const ROPE: IoContract[] = [
+  { name: 'rope_cos', dtype: 'float32', rank: 2 },
+  { name: 'rope_sin', dtype: 'float32', rank: 2 },
+];
+
+/**
+ * FLUX.2: no pooled text vector anywhere; the text encoder takes the attention mask of the padded
+ * prompt; the transformer graphs take RoPE tables for [text; image (; live references)] (the
+ * family places the tokens: workers/families/flux2.ts), the reference pass its own per reference
+ * (each on its own time coordinate) and no text.
+ */
+export const FLUX2_ROLE_CONTRACTS: Record<GraphRole, RoleContract> = {
+  ...ROLE_CONTRACTS,
+  text_encoder: {
+    inputs: [
+      { name: 'input_ids', dtype: 'int64', rank: 2 },
+      { name: 'attention_mask', dtype: 'int64', rank: 2 },
+    ],
+    outputs: [{ name: 'text_embeddings', dtype: 'float32', rank: 3 }],
+  },
+  dit_reference: {
+    inputs: [
+      { name: 'ref_latents', dtype: 'float32', rank: 4 },
+      { name: 'ref_rope_cos', dtype: 'float32', rank: 3 },
+      { name: 'ref_rope_sin', dtype: 'float32', rank: 3 },
+    ],
+    outputs: ROLE_CONTRACTS.dit_reference.outputs,
+  },
+  dit_step: { inputs: [...without(ROLE_CONTRACTS.dit_step, 'pooled'), ...ROPE], outputs: ROLE_CONTRACTS.dit_step.outputs },
+  dit_step_full: { inputs: [...without(ROLE_CONTRACTS.dit_step_full, 'pooled', 'ref_pooled'), ...ROPE], outputs: ROLE_CONTRACTS.dit_step_full.outputs },
+};
+
+/** The role contracts of a family. */
+export function roleContracts(family: PackManifest['family']): Record<GraphRole, RoleContract> {
+  return family === 'flux2' ? FLUX2_ROLE_CONTRACTS : ROLE_CONTRACTS;
+}
 
 const sha256Hex = z
   .string()
@@ -205,9 +246,10 @@ const manifestBase = z.object({
   /**
    * The model family (docs/pack-format.md section 7): "mmdit" = the project's own
    * MM-DiT (generated and trained packs), "sd3" = Stable Diffusion 3 / 3.5
-   * converted from a diffusers folder. Both run the same graph contracts.
+   * converted from a diffusers folder (both run the same graph contracts), "flux2" = FLUX.2
+   * klein converted from a diffusers folder (FLUX2_ROLE_CONTRACTS).
    */
-  family: z.enum(['mmdit', 'sd3']),
+  family: z.enum(['mmdit', 'sd3', 'flux2']),
   latent: z.object({
     channels: z.number().int().positive(),
     downsample: z.number().int().positive(),
@@ -218,7 +260,10 @@ const manifestBase = z.object({
     layers: z.number().int().positive(),
     patchSize: z.number().int().positive(),
     textDim: z.number().int().positive(),
-    pooledDim: z.number().int().positive(),
+    /** 0 for a family without a pooled text vector (FLUX.2). */
+    pooledDim: z.number().int().nonnegative(),
+    /** FLUX.2: the RoPE axes (t, h, w, l) dims and theta of its attention (its config's axes_dims_rope, rope_theta). */
+    rope: z.object({ axesDims: z.array(z.number().int().positive()).length(4), theta: z.number().positive() }).optional(),
     /** Largest latent grid (in patches) the positional table covers; references use x in [gridW, 2*gridW). */
     maxGrid: z.object({ height: z.number().int().positive(), width: z.number().int().positive() }),
     /**
@@ -257,6 +302,13 @@ const manifestBase = z.object({
     eos: z.string().min(1),
     pad: z.string().min(1),
     placeholders: z.array(z.string().min(1)).min(1),
+    /**
+     * A chat template around the prompt (FLUX.2's Qwen3: "<|im_start|>user\n" ... "<|im_end|>\n
+     * <|im_start|>assistant\n<think>\n\n</think>\n\n"), encoded with the pack's tokenizer; the
+     * ids are then cut at maxText from the end, as transformers truncates the rendered template.
+     * Absent: bos, the prompt, eos (CLIP).
+     */
+    template: z.object({ prefix: z.string(), suffix: z.string() }).optional(),
   }),
   graphs: z.array(graphSpec).min(1),
   /** Format 2: what the pack was made from (a converter records the source folder and model). */
@@ -303,6 +355,9 @@ function checkContracts(m: PackManifest, ctx: z.RefinementCtx): void {
   if (!m.resolutions.some((r) => r.width === m.defaultResolution.width && r.height === m.defaultResolution.height)) {
     ctx.addIssue({ code: 'custom', path: ['defaultResolution'], message: 'defaultResolution must be one of resolutions' });
   }
+  if (m.family === 'flux2' && !tf.rope) {
+    ctx.addIssue({ code: 'custom', path: ['transformer', 'rope'], message: 'a FLUX.2 pack needs transformer.rope (axesDims, theta)' });
+  }
   if (tf.hiddenSize % tf.heads !== 0) {
     ctx.addIssue({ code: 'custom', path: ['transformer', 'heads'], message: `hiddenSize ${tf.hiddenSize} is not divisible by heads ${tf.heads}` });
   }
@@ -324,7 +379,7 @@ function checkContracts(m: PackManifest, ctx: z.RefinementCtx): void {
     if (m.formatVersion < 2 && g.externalData.length > 0) {
       ctx.addIssue({ code: 'custom', path: ['graphs', gi, 'externalData'], message: `${where}: external data needs formatVersion 2` });
     }
-    const contract = ROLE_CONTRACTS[g.role];
+    const contract = roleContracts(m.family)[g.role];
     for (const side of ['inputs', 'outputs'] as const) {
       const seen = new Set<string>();
       for (const t of g[side]) {

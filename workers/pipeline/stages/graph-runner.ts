@@ -28,10 +28,17 @@ export class GraphRunner {
     return this.runSession(await this.sessions.get(role, this.attention(role)), feeds);
   }
 
+  /**
+   * Runs a session on the feeds it declares. The stages feed every input of the shared contract;
+   * a family's graph that does not take one (FLUX.2 has no pooled text vector) just does not get it
+   * (the pack's manifest is checked against its family's contract when it loads).
+   */
   async runSession(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
     const t0 = now();
+    const declared = session.inputNames;
+    const used = Object.keys(feeds).every((k) => declared.includes(k)) ? feeds : Object.fromEntries(Object.entries(feeds).filter(([k]) => declared.includes(k)));
     try {
-      return await session.run(feeds);
+      return await session.run(used);
     } finally {
       this.sessionMs += now() - t0;
     }

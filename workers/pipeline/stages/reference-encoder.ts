@@ -81,19 +81,27 @@ export class ReferenceEncoder {
     return lat;
   }
 
-  /** Per-layer reference K/V of one reference (cached mode), keyed by content, reference prompt and size. */
-  async kv(ref: Pick<PreparedReference, 'key' | 'rgb'>, classWord: string, width: number, height: number): Promise<ReferenceKV> {
-    const refPrompt = this.family.referencePrompt(classWord);
-    const key = `${this.packId}|${ref.key}|${refPrompt}|${width}x${height}`;
+  /**
+   * Per-layer reference K/V of one reference (cached mode), keyed by content, reference prompt and
+   * size, and by `index` (its place among the generation's references) for a family that places
+   * each reference on its own coordinate (FLUX.2: time 10 + 10 index, baked into the cached keys).
+   */
+  async kv(ref: Pick<PreparedReference, 'key' | 'rgb'>, classWord: string, width: number, height: number, index = 0): Promise<ReferenceKV> {
+    const refPrompt = this.family.referenceReadsText ? this.family.referencePrompt(classWord) : '';
+    const placed = this.family.referencePositions !== undefined;
+    const key = `${this.packId}|${ref.key}|${refPrompt}|${width}x${height}${placed ? `|#${index}` : ''}`;
     const hit = this.kvCache.get(key);
     if (hit) return hit;
-    const pooled = (await this.text.encodeText(refPrompt)).pooled;
     const lat = await this.latents(ref, width, height);
     const [C, h, w] = this.latentDims(width, height);
-    const out = await this.runner.run('dit_reference', {
-      ref_latents: new ort.Tensor('float32', lat, [1, C, h, w]),
-      ref_pooled: new ort.Tensor('float32', pooled, [1, pooled.length]),
-    });
+    const feeds: Record<string, ort.Tensor> = { ref_latents: new ort.Tensor('float32', lat, [1, C, h, w]) };
+    if (this.family.referenceReadsText) {
+      const pooled = (await this.text.encodeText(refPrompt)).pooled;
+      feeds.ref_pooled = new ort.Tensor('float32', pooled, [1, pooled.length]);
+    }
+    const p = this.manifest.transformer.patchSize;
+    for (const [name, t] of Object.entries(this.family.referencePositions?.(index, { height: h / p, width: w / p }) ?? {})) feeds[name] = new ort.Tensor('float32', t.data, t.dims);
+    const out = await this.runner.run('dit_reference', feeds);
     const k = await GraphRunner.read(out.ref_k!);
     const kv = { k, v: await GraphRunner.read(out.ref_v!), tokens: out.ref_k!.dims[2]! };
     this.kvCache.set(key, kv);
@@ -108,8 +116,11 @@ export class ReferenceEncoder {
   /** Runs a subject's reference passes ahead of a generation; returns its reference token count. */
   async warm(subject: ReferenceSubject, width: number, height: number): Promise<number> {
     let tokens = 0;
-    for (const r of subject.references) tokens += (await this.kv(r, subject.classWord, width, height)).tokens;
-    await this.kv(this.black(width, height), subject.classWord, width, height);
+    // Warmed at the indices a generation with this subject alone uses.
+    for (const [i, r] of subject.references.entries()) {
+      tokens += (await this.kv(r, subject.classWord, width, height, i)).tokens;
+      await this.kv(this.black(width, height), subject.classWord, width, height, i);
+    }
     return tokens;
   }
 
@@ -138,10 +149,11 @@ export class ReferenceEncoder {
       const black = { k: new Float32Array(L * R * D), v: new Float32Array(L * R * D) };
       let off = 0;
       for (const s of subjects) {
-        const kvBlack = await this.kv(blackImg, s.classWord, width, height);
         for (const r of s.references) {
           checkCancel();
-          const kv = await this.kv(r, s.classWord, width, height);
+          // The black reference stands in the same place as the real one (the same index).
+          const kvBlack = await this.kv(blackImg, s.classWord, width, height, done);
+          const kv = await this.kv(r, s.classWord, width, height, done);
           for (let l = 0; l < L; l++) {
             const layer = (x: Float32Array) => x.subarray(l * N * D, (l + 1) * N * D);
             real.k.set(layer(kv.k), (l * R + off) * D);
@@ -164,7 +176,7 @@ export class ReferenceEncoder {
     const pooled = new Float32Array(total * P);
     const blackLat = await this.latents(blackImg, width, height);
     for (const s of subjects) {
-      const refPooled = (await this.text.encodeText(this.family.referencePrompt(s.classWord))).pooled;
+      const refPooled = this.family.referenceReadsText ? (await this.text.encodeText(this.family.referencePrompt(s.classWord))).pooled : new Float32Array(0);
       for (const r of s.references) {
         checkCancel();
         realL.set(await this.latents(r, width, height), done * per);

@@ -11,6 +11,7 @@
  */
 import * as ort from 'onnxruntime-web';
 import { concatRows } from '../../packbuild/reference/ops';
+import type { ExtraFeeds } from '../../families/family';
 import type { PackManifest } from '../../pack/manifest';
 import type { AttentionPlan } from '../attentionPlan';
 import { buildSamplerGraph } from '../samplerGraph';
@@ -37,6 +38,8 @@ export interface SamplingPlan {
   useRefBranch: boolean;
   textGuidance: number;
   refGuidance: number;
+  /** The family's extra step inputs that place the tokens (FLUX.2's RoPE tables); none for SD3. */
+  positions: ExtraFeeds;
   /** [C, h, w]. */
   noise: Float32Array;
   latentDims: [number, number, number];
@@ -166,6 +169,7 @@ export class Sampler {
       attention_bias: t(concat(biases.map((x) => x.bias)), [branches, 1, plan.cond.rows, plan.cond.cols]),
       ref_layer_bias: t(interleaveLayers(biases.map((x) => x.layerBias), L, R), [L, branches, R]),
     };
+    for (const [name, f] of Object.entries(p.positions)) own[name] = t(f.data, f.dims);
     return { own, shared: this.referenceSets(p, R) };
   }
 

@@ -232,6 +232,34 @@ function expansionOf(s: PromptSubject): string {
 const isSpace = (c: string | undefined) => c !== undefined && /\s/.test(c);
 
 /**
+ * The content ids in the encoder's frame, padded to maxText: bos content eos (CLIP: the content
+ * is cut so that eos stays), or the pack's chat template around the content (FLUX.2's Qwen3: the
+ * whole templated sequence cut at maxText, as transformers truncates the rendered template, so a
+ * long prompt loses the template's tail too). The template parts are encoded on their own; the
+ * model sees exactly these ids.
+ */
+function frame(
+  tokenizer: Tokenizer,
+  manifest: TextManifest,
+  special: SpecialIds,
+  content: readonly number[],
+): { ids: number[]; tokenCount: number; keptContent: number; attentionLength: number; offset: number } {
+  const maxText = manifest.tokens.maxText;
+  const template = manifest.tokenizer.template;
+  const prefix = template ? encodeIds(tokenizer, template.prefix) : [special.bos];
+  const suffix = template ? encodeIds(tokenizer, template.suffix) : [special.eos];
+  if (prefix.length >= maxText) throw new Error(`tokens.maxText ${maxText} leaves no room for the prompt after the template's ${prefix.length} tokens`);
+  const tokenCount = prefix.length + content.length + suffix.length;
+  const keptContent = Math.min(content.length, template ? maxText - prefix.length : maxText - 2);
+  const ids = template
+    ? [...prefix, ...content, ...suffix].slice(0, maxText)
+    : [special.bos, ...content.slice(0, keptContent), special.eos];
+  const attentionLength = ids.length;
+  while (ids.length < maxText) ids.push(special.pad);
+  return { ids, tokenCount, keptContent, attentionLength, offset: prefix.length };
+}
+
+/**
  * Compiles a prompt for the text encoder: ids (exactly tokens.maxText), the
  * concept positions of every mentioned subject, and what was cut or not
  * understood.
@@ -295,13 +323,9 @@ export function compilePrompt(
   }
 
   const content = segments.flatMap((s) => s.ids);
-  const tokenCount = content.length + 2;
-  const keptContent = Math.min(content.length, maxText - 2);
-  const attentionLength = keptContent + 2;
-  const ids = [special.bos, ...content.slice(0, keptContent), special.eos];
-  while (ids.length < maxText) ids.push(special.pad);
+  const { ids, tokenCount, keptContent, attentionLength, offset } = frame(tokenizer, manifest, special, content);
 
-  // Concept positions (index in ids = 1 + index in content), in order of first mention.
+  // Concept positions (index in ids = offset + index in content), in order of first mention.
   const conceptMap = new Map<string, { kept: number[]; cut: number }>();
   let at = 0;
   for (const seg of segments) {
@@ -309,7 +333,7 @@ export function compilePrompt(
       let c = conceptMap.get(seg.subject);
       if (!c) conceptMap.set(seg.subject, (c = { kept: [], cut: 0 }));
       for (let k = 0; k < seg.ids.length; k++) {
-        if (at + k < keptContent) c.kept.push(1 + at + k);
+        if (at + k < keptContent) c.kept.push(offset + at + k);
         else c.cut++;
       }
     }
