@@ -11,7 +11,8 @@ import { ConvertError } from '../convert/errors';
 import { folderFromDisk } from '../convert/node-source';
 import type { ConvertProgress } from '../convert/progress';
 import type { FolderSource } from '../convert/source';
-import { convertSd3Folder, type ConvertPrecision } from '../convert/sd3/convert';
+import { type ConvertPrecision } from '../convert/sd3/convert';
+import { convertModelFolder } from '../convert/convert-folder';
 import { formatBytes } from '../pack/bytes';
 
 export const CONVERT_USAGE = `usage: npm run convert -- <diffusers folder> <pack folder> [options]
@@ -160,7 +161,7 @@ export async function convertMain(argv: string[], io: ConvertIo = {}): Promise<n
     // Made first, so an output that cannot be written fails before the conversion, not after it.
     await mkdir(tmp, { recursive: true });
     writing = false;
-    const { manifest, files, description } = await convertSd3Folder(await folderFromDisk(resolve(input)), {
+    const { manifest, files, description } = await convertModelFolder(await folderFromDisk(resolve(input)), {
       precision,
       sizes,
       blockSize,

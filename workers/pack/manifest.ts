@@ -286,8 +286,10 @@ const manifestBase = z.object({
      * "flow-matching-euler": t uniform from 1 to 0, sigma = shift t / (1 + (shift - 1) t).
      * "flow-match-euler-discrete": diffusers' FlowMatchEulerDiscreteScheduler as SD3
      * uses it (t uniform from 1 to shift(1 / trainTimesteps), then a final 0).
+     * "flow-match-empirical-mu": FLUX.2 klein's (linspace(1, 1/n, n) shifted by a mu fitted to the
+     * image size and the step count; workers/families/flux2-schedule.ts; shift is unused).
      */
-    type: z.enum(['flow-matching-euler', 'flow-match-euler-discrete']),
+    type: z.enum(['flow-matching-euler', 'flow-match-euler-discrete', 'flow-match-empirical-mu']),
     shift: z.number().positive(),
     trainTimesteps: z.number().int().positive(),
   }),

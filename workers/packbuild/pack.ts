@@ -118,7 +118,8 @@ export type PackDescription = Omit<PackManifestInput, 'format' | 'formatVersion'
 export interface PackAssembly {
   description: PackDescription;
   graphs: PackGraph[];
-  tokenizer: { json: string; bos: string; eos: string; pad: string; placeholders: string[] };
+  /** `template`: a chat template around the prompt (manifest tokenizer.template). */
+  tokenizer: { json: string; bos: string; eos: string; pad: string; placeholders: string[]; template?: { prefix: string; suffix: string } };
   /** Weights of these roles go to sharded external-data files (format 2); other graphs stay self-contained. */
   externalData?: { roles: GraphRole[] } & Omit<ExternalDataOptions, 'baseName'>;
   /**
@@ -197,6 +198,7 @@ export async function assemblePack(a: PackAssembly): Promise<{ manifest: PackMan
       eos: a.tokenizer.eos,
       pad: a.tokenizer.pad,
       placeholders: a.tokenizer.placeholders,
+      ...(a.tokenizer.template ? { template: a.tokenizer.template } : {}),
     },
     graphs,
     ...(licence ? { licence } : {}),

@@ -29,7 +29,8 @@ export function diffusersFlowSigmas(steps: number, shift: number, trainTimesteps
 }
 
 /** The sigmas of a pack's scheduler for `steps` steps (steps + 1 values, the last 0). */
-export function scheduleSigmas(scheduler: { type: 'flow-matching-euler' | 'flow-match-euler-discrete'; shift: number; trainTimesteps: number }, steps: number): Float64Array {
+export function scheduleSigmas(scheduler: { type: 'flow-matching-euler' | 'flow-match-euler-discrete' | 'flow-match-empirical-mu'; shift: number; trainTimesteps: number }, steps: number): Float64Array {
+  if (scheduler.type === 'flow-match-empirical-mu') throw new Error("FLUX.2's schedule depends on the image size: its family computes it (flux2Sigmas)");
   return scheduler.type === 'flow-match-euler-discrete' ? diffusersFlowSigmas(steps, scheduler.shift, scheduler.trainTimesteps) : flowSigmas(steps, scheduler.shift);
 }
 

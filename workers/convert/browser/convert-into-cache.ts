@@ -16,7 +16,8 @@ import { summarizePack, type LoadedPack, type PackLoadHooks, portableGraphs } fr
 import { packFiles, sha256, type PackFileRef } from '../../pack/manifest';
 import { formatBytes } from '../../pack/bytes';
 import type { BlobStore } from '../../pack/store/blob-store';
-import { convertSd3Folder, type ConvertPrecision } from '../sd3/convert';
+import { type ConvertPrecision } from '../sd3/convert';
+import { convertModelFolder } from '../convert-folder';
 import { getComponent, inspectModelFolder } from '../folder';
 import { sd3PackBytesLowerBound } from '../pack-size';
 import { folderFromFiles, type FolderSource } from '../source';
@@ -119,7 +120,7 @@ export function folderConversion(files: readonly DroppedFile[], opts: ConvertFol
   async function load(hooks: PackLoadHooks): Promise<LoadedPack> {
     const started = now();
     await checkStorageBeforeConverting(droppedFolder(files), opts, deps.storageEstimate);
-    const { manifest, files: bytesByName } = await convertSd3Folder(droppedFolder(files), {
+    const { manifest, files: bytesByName } = await convertModelFolder(droppedFolder(files), {
       precision: opts.precision,
       sizes: opts.sizes,
       ...(opts.blockSize !== undefined ? { blockSize: opts.blockSize } : {}),

@@ -139,10 +139,10 @@ describe('a folder that is not SD3', () => {
     );
   });
 
-  it('FLUX.2 klein: recognised, but not converted by this converter yet', async () => {
+  it('FLUX.2 klein: recognised, and left to its own converter', async () => {
     const e = await failure(memoryFolder(kleinFolder()));
     expect(e.code).toBe('wrong-model');
-    expect(e.message).toBe('this folder holds FLUX.2 klein 4B; this converter makes packs of Stable Diffusion 3 and 3.5 only (FLUX.2 klein is not converted yet)');
+    expect(e.message).toBe('this folder holds FLUX.2 klein 4B; this converter makes packs of Stable Diffusion 3 and 3.5 (convertModelFolder picks the converter of each family)');
     expect(e.file).toBe('model_index.json');
   });
 });

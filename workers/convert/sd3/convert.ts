@@ -133,10 +133,14 @@ function buildTokenizer(vocabJson: string, mergesTxt: string): ReturnType<typeof
 }
 
 /** Converts an SD3 / SD3.5 diffusers folder into a pack. */
-export async function convertSd3Folder(folder: FolderSource, opts: ConvertOptions): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array>; description: ModelFolderDescription }> {
-  const description = await inspectModelFolder(folder);
+export async function convertSd3Folder(
+  folder: FolderSource,
+  opts: ConvertOptions,
+  inspected?: ModelFolderDescription,
+): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array>; description: ModelFolderDescription }> {
+  const description = inspected ?? (await inspectModelFolder(folder));
   if (description.family !== 'sd3' && description.family !== 'sd3.5') {
-    throw new ConvertError('wrong-model', `this folder holds ${description.label}; this converter makes packs of Stable Diffusion 3 and 3.5 only (FLUX.2 klein is not converted yet)`, {
+    throw new ConvertError('wrong-model', `this folder holds ${description.label}; this converter makes packs of Stable Diffusion 3 and 3.5 (convertModelFolder picks the converter of each family)`, {
       file: 'model_index.json',
     });
   }

@@ -73,6 +73,9 @@ export interface Sd3VaeEncoderOptions extends Sd3VaeGraphOptions {
   rawMoments?: boolean;
 }
 
+/** What loadVaeEncoder / loadVaeDecoder read of a config: the widths of diffusers' Encoder and Decoder, which FLUX.2's VAE shares. */
+export type VaeTrunkConfig = Pick<Sd3VaeConfig, 'inChannels' | 'outChannels' | 'latentChannels' | 'blockOutChannels' | 'layersPerBlock' | 'midBlockAttention'>;
+
 const CONFIG_FILE = 'vae/config.json';
 
 function configError(message: string): ConvertError {
@@ -140,7 +143,7 @@ export function readSd3VaeConfig(config: JsonObject): Sd3VaeConfig {
 }
 
 /** Reads tensors as float32 after checking each key's shape; names what is missing or misshapen. */
-class VaeReader {
+export class VaeReader {
   constructor(
     private readonly index: TensorIndex,
     private readonly groups: number,
@@ -197,7 +200,7 @@ class VaeReader {
   }
 }
 
-async function loadEncoder(r: VaeReader, c: Sd3VaeConfig): Promise<Sd3VaeEncoderParams> {
+export async function loadVaeEncoder(r: VaeReader, c: VaeTrunkConfig): Promise<Sd3VaeEncoderParams> {
   const widths = c.blockOutChannels;
   const top = widths[widths.length - 1]!;
   const down: Sd3VaeEncoderParams['down'][number][] = [];
@@ -218,7 +221,7 @@ async function loadEncoder(r: VaeReader, c: Sd3VaeConfig): Promise<Sd3VaeEncoder
   };
 }
 
-async function loadDecoder(r: VaeReader, c: Sd3VaeConfig): Promise<Sd3VaeDecoderParams> {
+export async function loadVaeDecoder(r: VaeReader, c: VaeTrunkConfig): Promise<Sd3VaeDecoderParams> {
   const widths = [...c.blockOutChannels].reverse();
   const top = widths[0]!;
   const up: Sd3VaeDecoderParams['up'][number][] = [];
@@ -256,15 +259,41 @@ export async function loadSd3VaeParams(index: TensorIndex, config: JsonObject): 
     });
   }
   const reader = new VaeReader(index, c.groups);
-  return { config: c, encoder: await loadEncoder(reader, c), decoder: await loadDecoder(reader, c) };
+  return { config: c, encoder: await loadVaeEncoder(reader, c), decoder: await loadVaeDecoder(reader, c) };
 }
 
-function attentionOptions(opts: Sd3VaeGraphOptions): AttentionOptions {
+/** The mid blocks' attention: decomposed and whole unless the options cut it. */
+export function vaeAttentionOptions(opts: Sd3VaeGraphOptions): AttentionOptions {
   return { impl: opts.attentionImpl ?? 'decomposed', pieces: opts.attentionPieces ?? WHOLE_ATTENTION };
 }
 
-function channelSlice(g: GraphBuilder, x: string, start: number, end: number): string {
+/** Channels [start, end) of an NCHW tensor. */
+export function channelSlice(g: GraphBuilder, x: string, start: number, end: number): string {
   return g.op('Slice', [x, g.i64([start]), g.i64([end]), g.i64([1])]);
+}
+
+/** diffusers' Encoder: image [B, 3, H, W] -> the posterior's moments [B, 2C, H/8, W/8] (mean, then logvar). */
+export function emitVaeEncoderTrunk(g: GraphBuilder, image: string, e: Sd3VaeEncoderParams, prec: PrecisionSpec, attention: AttentionOptions): string {
+  let x = emitConv(g, image, e.convIn, prec, 'encoder.conv_in');
+  e.down.forEach((block, i) => {
+    block.resnets.forEach((r, j) => (x = emitResnet(g, x, r, prec, `encoder.down_blocks.${i}.resnets.${j}`)));
+    if (block.downsample) x = emitDownsample(g, x, block.downsample, prec, `encoder.down_blocks.${i}.downsamplers.0`);
+  });
+  x = emitMidBlock(g, x, e.mid, prec, attention, 'encoder.mid_block');
+  x = emitSilu(g, emitGroupNorm(g, x, e.normOut, 'encoder.conv_norm_out'));
+  return emitConv(g, x, e.convOut, prec, 'encoder.conv_out');
+}
+
+/** diffusers' Decoder: latents [B, C, h, w] (as the decoder's conv_in takes them) -> image [B, 3, 8h, 8w], not clamped. */
+export function emitVaeDecoderTrunk(g: GraphBuilder, z: string, d: Sd3VaeDecoderParams, prec: PrecisionSpec, attention: AttentionOptions): string {
+  let x = emitConv(g, z, d.convIn, prec, 'decoder.conv_in');
+  x = emitMidBlock(g, x, d.mid, prec, attention, 'decoder.mid_block');
+  d.up.forEach((block, i) => {
+    block.resnets.forEach((r, j) => (x = emitResnet(g, x, r, prec, `decoder.up_blocks.${i}.resnets.${j}`)));
+    if (block.upsample) x = emitUpsample(g, x, block.upsample, prec, `decoder.up_blocks.${i}.upsamplers.0`);
+  });
+  x = emitSilu(g, emitGroupNorm(g, x, d.normOut, 'decoder.conv_norm_out'));
+  return emitConv(g, x, d.convOut, prec, 'decoder.conv_out');
 }
 
 /** image [B, 3, H, W] in [-1, 1] -> latent [B, C, H/8, W/8] in the DiT's space: (mean - shift) * scale. */
@@ -272,14 +301,7 @@ export function buildSd3VaeEncoder(p: Sd3VaeParams, prec: PrecisionSpec = SD3_VA
   const { encoder: e, config: c } = p;
   const g = new GraphBuilder('vae_encoder');
   const image = g.input('image', 'float32', ['batch', c.inChannels, 'height', 'width']);
-  let x = emitConv(g, image, e.convIn, prec, 'encoder.conv_in');
-  e.down.forEach((block, i) => {
-    block.resnets.forEach((r, j) => (x = emitResnet(g, x, r, prec, `encoder.down_blocks.${i}.resnets.${j}`)));
-    if (block.downsample) x = emitDownsample(g, x, block.downsample, prec, `encoder.down_blocks.${i}.downsamplers.0`);
-  });
-  x = emitMidBlock(g, x, e.mid, prec, attentionOptions(opts), 'encoder.mid_block');
-  x = emitSilu(g, emitGroupNorm(g, x, e.normOut, 'encoder.conv_norm_out'));
-  const moments = emitConv(g, x, e.convOut, prec, 'encoder.conv_out');
+  const moments = emitVaeEncoderTrunk(g, image, e, prec, vaeAttentionOptions(opts));
   const L = c.latentChannels;
   const mean = channelSlice(g, moments, 0, L);
   const latent = g.op('Mul', [g.op('Sub', [mean, g.constF32([c.shiftFactor])]), g.constF32([c.scalingFactor])]);
@@ -299,13 +321,6 @@ export function buildSd3VaeDecoder(p: Sd3VaeParams, prec: PrecisionSpec = SD3_VA
   const g = new GraphBuilder('vae_decoder');
   const latent = g.input('latent', 'float32', ['batch', c.latentChannels, 'latent_height', 'latent_width']);
   const z = g.op('Add', [g.op('Div', [latent, g.constF32([c.scalingFactor])]), g.constF32([c.shiftFactor])]);
-  let x = emitConv(g, z, d.convIn, prec, 'decoder.conv_in');
-  x = emitMidBlock(g, x, d.mid, prec, attentionOptions(opts), 'decoder.mid_block');
-  d.up.forEach((block, i) => {
-    block.resnets.forEach((r, j) => (x = emitResnet(g, x, r, prec, `decoder.up_blocks.${i}.resnets.${j}`)));
-    if (block.upsample) x = emitUpsample(g, x, block.upsample, prec, `decoder.up_blocks.${i}.upsamplers.0`);
-  });
-  x = emitSilu(g, emitGroupNorm(g, x, d.normOut, 'decoder.conv_norm_out'));
-  g.output(emitConv(g, x, d.convOut, prec, 'decoder.conv_out'), 'image', 'float32', ['batch', c.outChannels, 'height', 'width']);
+  g.output(emitVaeDecoderTrunk(g, z, d, prec, vaeAttentionOptions(opts)), 'image', 'float32', ['batch', c.outChannels, 'height', 'width']);
   return g.build();
 }
