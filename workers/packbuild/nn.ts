@@ -107,6 +107,15 @@ export function emitRmsNorm(g: GraphBuilder, x: string, weight: string, eps = LN
   return g.op('Mul', [g.op('Mul', [x, inverse]), weight]);
 }
 
+/**
+ * The sinusoidal timestep features [X, 2 half] of t [X] (diffusers' Timesteps with
+ * flip_sin_to_cos: cos first, then sin), for frequencies `freqs` [half].
+ */
+export function emitTimestepFeatures(g: GraphBuilder, t: string, freqs: Float32Array): string {
+  const args = g.op('Mul', [g.op('Unsqueeze', [t, g.i64([1])]), g.f32('freqs', [1, freqs.length], freqs)]);
+  return g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: attr.int(1) });
+}
+
 export function emitSilu(g: GraphBuilder, x: string): string {
   return g.op('Mul', [x, g.op('Sigmoid', [x])]);
 }

@@ -23,7 +23,7 @@
  */
 import { attr, GraphBuilder, type IrGraph } from '../ir';
 import { fuseStored, isCompacted, storeOnce, type LinearPrecision } from '../stored-linear';
-import { dimOf, emitAttention, emitConv, emitGelu, emitLayerNorm, emitLinear, emitRmsNorm, emitSilu, sliceAxis, type AttentionImpl, type AttentionPieces, type PrecisionSpec } from '../nn';
+import { dimOf, emitAttention, emitConv, emitGelu, emitLayerNorm, emitLinear, emitRmsNorm, emitSilu, emitTimestepFeatures, sliceAxis, type AttentionImpl, type AttentionPieces, type PrecisionSpec } from '../nn';
 import { layerBias, textImageRowMask } from './reference-bias';
 import { conv2d, linear, uniform, type Conv2d, type Linear, type Rng } from '../params';
 
@@ -261,9 +261,7 @@ class DitEmitter {
   timeEmbed(t: string): string {
     const g = this.g;
     return g.scope('time_embed', () => {
-      const half = this.p.timeFreqs.length;
-      const args = g.op('Mul', [g.op('Unsqueeze', [t, g.i64([1])]), g.f32('freqs', [1, half], this.p.timeFreqs)]);
-      const feats = g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: attr.int(1) });
+      const feats = emitTimestepFeatures(g, t, this.p.timeFreqs);
       return this.linear(emitSilu(g, this.linear(feats, this.p.time1, 'linear1')), this.p.time2, 'linear2');
     });
   }

@@ -27,7 +27,7 @@
  * pooled text vector, so there is no `pooled` input.
  */
 import { attr, GraphBuilder, type IrGraph } from '../ir';
-import { dimOf, emitAttention, emitLayerNorm, emitLinear, emitRmsNorm, emitSilu, sliceAxis, WHOLE_ATTENTION, type AttentionImpl, type AttentionPieces, type BiasRows, type PrecisionSpec } from '../nn';
+import { dimOf, emitAttention, emitLayerNorm, emitLinear, emitRmsNorm, emitSilu, emitTimestepFeatures, sliceAxis, WHOLE_ATTENTION, type AttentionImpl, type AttentionPieces, type BiasRows, type PrecisionSpec } from '../nn';
 import { layerBias, textImageRowMask } from './reference-bias';
 import type { Linear } from '../params';
 
@@ -187,9 +187,7 @@ class Flux2Emitter {
   timeEmbed(t: string): string {
     const g = this.g;
     return g.scope('time_embed', () => {
-      const half = this.p.timeFreqs.length;
-      const args = g.op('Mul', [g.op('Unsqueeze', [t, g.i64([1])]), g.f32('freqs', [1, half], this.p.timeFreqs)]);
-      const feats = g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: attr.int(1) });
+      const feats = emitTimestepFeatures(g, t, this.p.timeFreqs);
       return this.fragileLinear(emitSilu(g, this.fragileLinear(feats, this.p.time1, 'linear_1')), this.p.time2, 'linear_2');
     });
   }
