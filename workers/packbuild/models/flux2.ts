@@ -263,8 +263,12 @@ class Flux2Emitter {
     });
   }
 
-  /** One single block on h [B, S, D]; also gives its keys (RoPE applied) and values [B, S, D]. */
-  singleBlock(l: number, h: string, ms: string[], refKv: { k: string; v: string } | null, bias: BiasRows | null): { h: string; kv: { k: string; v: string } } {
+  /**
+   * One single block on h [B, S, D]; also gives its keys (RoPE applied) and values [B, S, D].
+   * `kvOnly`: stop at the keys and values (the reference pass's last layer: nothing reads its
+   * attention or MLP), h is returned as it came.
+   */
+  singleBlock(l: number, h: string, ms: string[], refKv: { k: string; v: string } | null, bias: BiasRows | null, kvOnly = false): { h: string; kv: { k: string; v: string } } {
     const g = this.g;
     const blk = this.p.single[l]!;
     const { D } = this;
@@ -275,10 +279,12 @@ class Flux2Emitter {
       const qh = this.applyRope(emitRmsNorm(g, this.heads(q!), g.f32('norm_q', [this.dh], blk.qNorm)));
       const kh = this.applyRope(emitRmsNorm(g, this.heads(k!), g.f32('norm_k', [this.dh], blk.kNorm)));
       const vh = this.heads(v!);
+      const kv = { k: this.flat(kh), v: this.flat(vh) };
+      if (kvOnly) return { h, kv };
       const att = this.attend(qh, kh, vh, refKv, bias);
       const mlp = g.op('Mul', [emitSilu(g, gate!), up!]);
       const out = this.linear(g.op('Concat', [att, mlp], { axis: attr.int(-1) }), blk.out, 'to_out');
-      return { h: g.op('Add', [h, g.op('Mul', [ms[2]!, out])]), kv: { k: this.flat(kh), v: this.flat(vh) } };
+      return { h: g.op('Add', [h, g.op('Mul', [ms[2]!, out])]), kv };
     });
   }
 
@@ -382,7 +388,7 @@ export function buildFlux2Reference(p: Flux2Params, prec: PrecisionSpec, impl: A
   }
   let h = x;
   for (let l = 0; l < cfg.singleLayers; l++) {
-    const r = e.singleBlock(l, h, ms, null, null);
+    const r = e.singleBlock(l, h, ms, null, null, l === cfg.singleLayers - 1);
     ks.push(r.kv.k);
     vs.push(r.kv.v);
     h = r.h;
