@@ -480,6 +480,7 @@ export function createEngineApi(deps: EngineApiDeps) {
           height: result.height,
           rgba: result.rgba,
           timings: { totalMs: result.timings.totalMs, sessionMs: result.timings.sessionMs, stepMs: result.timings.stepMs },
+          graphRuns: result.graphRuns,
           truncatedText: compiled.truncation?.droppedText ?? null,
           unknownNames: compiled.unknownNames.map((u) => u.name),
         };

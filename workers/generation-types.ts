@@ -2,6 +2,7 @@
  * What the UI sends to the engine to generate, and what comes back. Pure
  * types and defaults: the UI imports this module, never onnxruntime-web.
  */
+import type { GraphRole } from './pack/manifest';
 import type { DropSchedule } from './pipeline/schedule';
 import type { BackgroundFill } from './pipeline/image/fill';
 import type { FrequencyShape } from './pipeline/image/fft';
@@ -83,6 +84,8 @@ export interface GenerateOutput {
   /** RGBA bytes. */
   rgba: Uint8ClampedArray;
   timings: { totalMs: number; sessionMs: number; stepMs: number[] };
+  /** The pack graphs this generation ran, by role (reference passes and text encodings that were cached are not run again). */
+  graphRuns: Partial<Record<GraphRole, number>>;
   /** Text that was cut from the prompt for the token limit, if any. */
   truncatedText: string | null;
   /** @names in the prompt with no such subject. */

@@ -27,6 +27,7 @@ export interface TestGenerateRequest {
   subjects: { name: string; classWord: string; strength?: number; imageSeeds: number[]; maskHalf?: boolean; corrupt?: boolean }[];
   steps: number;
   seed: number;
+  /** Default: the mode the pack's model was trained with (FLUX.2 klein 4B: full), else cached. */
   refMode?: 'cached' | 'full';
   /** Calls cancel() when this step's progress event arrives. */
   cancelAtStep?: number;
@@ -43,8 +44,12 @@ export interface TestGenerateResult {
   /** Mean and standard deviation of the RGB bytes (0 when there is no image). */
   mean: number;
   std: number;
-  /** Whether the worker reported fused attention for the DiT, and its backend. */
+  /** Milliseconds of each step. */
   stepMs: number[];
+  /** The pack graphs the generation ran, by role (empty when it failed). */
+  graphRuns: Partial<Record<GraphRole, number>>;
+  /** The reference mode it ran in. */
+  refMode: 'cached' | 'full';
 }
 
 export interface StudioTestHook {
@@ -117,6 +122,7 @@ export const testHook: StudioTestHook = {
     );
     // The loaded pack's default size and guidance (the studio's defaults while none is loaded: the engine then refuses).
     const caps = (await getEngine().status()).pack?.capabilities;
+    const refMode = req.refMode ?? caps?.trainedMode ?? 'cached';
     const input: GenerateInput = {
       prompt: req.prompt,
       negativePrompt: '',
@@ -129,7 +135,7 @@ export const testHook: StudioTestHook = {
       refGuidance: caps?.defaults.refGuidance ?? DEFAULT_SETTINGS.refGuidance,
       dropRatio: 0,
       dropSchedule: 'random',
-      refMode: req.refMode ?? 'cached',
+      refMode,
       previewEvery: 1,
     };
     const events: TestGenerateResult['events'] = [];
@@ -154,10 +160,10 @@ export const testHook: StudioTestHook = {
         n++;
       });
       const mean = sum / n;
-      return { events, error: null, errorCode: null, width: out.width, height: out.height, mean, std: Math.sqrt(sq / n - mean * mean), stepMs: out.timings.stepMs };
+      return { events, error: null, errorCode: null, width: out.width, height: out.height, mean, std: Math.sqrt(sq / n - mean * mean), stepMs: out.timings.stepMs, graphRuns: out.graphRuns, refMode };
     } catch (e) {
       await settled();
-      return { events, error: (e as Error).message, errorCode: errorCode(e), width: 0, height: 0, mean: 0, std: 0, stepMs: [] };
+      return { events, error: (e as Error).message, errorCode: errorCode(e), width: 0, height: 0, mean: 0, std: 0, stepMs: [], graphRuns: {}, refMode };
     }
   },
   async runGraph(role, attention, feeds) {

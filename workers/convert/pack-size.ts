@@ -29,28 +29,33 @@ export function matrixBytes(outF: number, inF: number, precision: PackPrecision,
 
 const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-export function packBytesLowerBound(
-  weights: { quantized: TensorIndex[]; fullPrecision: TensorIndex[] },
-  precision: PackPrecision,
-  blockSize: number,
-): number {
+/** A checkpoint's tensors, or only those the converter reads (FLUX.2 reads Qwen3's first layers only). */
+export interface WeightsPart {
+  index: TensorIndex;
+  include?: (key: string) => boolean;
+}
+
+const keysOf = ({ index, include }: WeightsPart): string[] => (include ? index.keys().filter(include) : index.keys());
+
+export function packBytesLowerBound(weights: { quantized: WeightsPart[]; fullPrecision: WeightsPart[] }, precision: PackPrecision, blockSize: number): number {
   let bytes = 0;
-  for (const index of weights.quantized) {
-    for (const key of index.keys()) {
+  for (const part of weights.quantized) {
+    const { index } = part;
+    for (const key of keysOf(part)) {
       const { shape } = index.info(key);
       if (/pos_embed/.test(key)) continue;
       // A lower bound: a matrix the converter keeps higher (a text layer int4 does not fit) costs at least this.
       bytes += shape.length === 2 && key.endsWith('.weight') && !/embedding/.test(key) ? matrixBytes(shape[0]!, shape[1]!, precision, blockSize) : 4 * count(shape);
     }
   }
-  for (const index of weights.fullPrecision) for (const key of index.keys()) bytes += 4 * count(index.info(key).shape);
+  for (const part of weights.fullPrecision) for (const key of keysOf(part)) bytes += 4 * count(part.index.info(key).shape);
   return bytes;
 }
 
 /** The bound for a described SD3-family folder: transformer and CLIP encoders at the precision, the VAE at fp32. */
 export function sd3PackBytesLowerBound(component: (name: string) => { weights: TensorIndex }, precision: PackPrecision, blockSize: number): number {
   return packBytesLowerBound(
-    { quantized: ['transformer', 'text_encoder', 'text_encoder_2'].map((n) => component(n).weights), fullPrecision: [component('vae').weights] },
+    { quantized: ['transformer', 'text_encoder', 'text_encoder_2'].map((n) => ({ index: component(n).weights })), fullPrecision: [{ index: component('vae').weights }] },
     precision,
     blockSize,
   );

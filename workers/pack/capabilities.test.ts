@@ -24,7 +24,11 @@ describe('pack capabilities', () => {
         { mode: 'cached', exact: false },
         { mode: 'full', exact: true },
       ],
+      // Untrained: no mode is the model's own training.
+      trainedMode: null,
     });
+    expect(packCapabilities({ ...testPack(), trained: true }).trainedMode).toBe('full');
+    expect(packCapabilities({ ...testPack(), trained: true, referenceModes: { cached: 'exact', full: 'exact' } }).trainedMode).toBeNull();
   });
 
   it('take no more subjects than the tokenizer has placeholders, and do not guess what an old pack does not say', () => {

@@ -31,6 +31,16 @@ export interface PackCapabilities {
    * say (format 1 packs).
    */
   referenceModes: { mode: ReferenceMode; exact: boolean | null }[];
+  /**
+   * The reference mode a trained model was trained with (exactly one mode is exact): FLUX.2 klein 4B
+   * full, klein 9B-kv and the toy world cached. Null for untrained packs and where neither or both are.
+   */
+  trainedMode: ReferenceMode | null;
+}
+
+function trainedMode(m: PackManifest): ReferenceMode | null {
+  const exact = (['cached', 'full'] as const).filter((mode) => m.referenceModes?.[mode] === 'exact');
+  return m.trained && exact.length === 1 ? exact[0]! : null;
 }
 
 export function packCapabilities(m: PackManifest): PackCapabilities {
@@ -46,5 +56,6 @@ export function packCapabilities(m: PackManifest): PackCapabilities {
     layers: m.transformer.layers,
     defaults: { steps: m.guidance.steps, textGuidance: m.guidance.text, refGuidance: m.guidance.reference },
     referenceModes: modes.map((mode) => ({ mode, exact: m.referenceModes ? m.referenceModes[mode] === 'exact' : null })),
+    trainedMode: trainedMode(m),
   };
 }

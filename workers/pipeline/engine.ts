@@ -15,7 +15,7 @@ import { planAttention, type AttentionPlan, type PlanSubject } from './attention
 import type { GenerateProgress } from './progress';
 import { droppedSteps, gaussianNoise } from './schedule';
 import { Decoder } from './stages/decoder';
-import { GraphRunner, now, type SessionProvider } from './stages/graph-runner';
+import { GraphRunner, now, type GraphRunCounts, type SessionProvider } from './stages/graph-runner';
 import { ReferenceEncoder, type PreparedReference } from './stages/reference-encoder';
 import { Sampler } from './stages/sampler';
 import { TextConditioner, type TextEncoding, type Tokenize, type TokenizedPrompt } from './stages/text-conditioner';
@@ -72,6 +72,8 @@ export interface GenerateResult {
   /** Final latents [C, h, w] (for tests and debugging). */
   latents: Float32Array;
   timings: { totalMs: number; sessionMs: number; steps: number; stepMs: number[] };
+  /** The pack graphs this generation ran, by role (a cached reference pass or text encoding is not run again). */
+  graphRuns: GraphRunCounts;
 }
 
 export class CancelledError extends Error {
@@ -229,11 +231,13 @@ export class Engine {
   async generate(req: GenerateRequest, onProgress: (p: GenerateProgress) => void = () => {}, signal?: AbortSignal): Promise<GenerateResult> {
     const t0 = now();
     const session0 = this.sessionMs;
+    const runs0 = this.runner.runs;
     let step = 0;
     try {
       const result = await this.generateInner(req, onProgress, signal, (s) => (step = s));
       result.timings.totalMs = now() - t0;
       result.timings.sessionMs = this.sessionMs - session0;
+      result.graphRuns = GraphRunner.runsSince(runs0, this.runner.runs);
       onProgress({ kind: 'done', elapsedMs: result.timings.totalMs });
       return result;
     } catch (e) {
@@ -320,6 +324,6 @@ export class Engine {
         return this.decoder.decode(x, width, height);
       },
     );
-    return { width, height, ...result, timings: { totalMs: 0, sessionMs: 0, steps: req.steps, stepMs } };
+    return { width, height, ...result, timings: { totalMs: 0, sessionMs: 0, steps: req.steps, stepMs }, graphRuns: {} };
   }
 }

@@ -1,5 +1,5 @@
 /**
- * "Convert a model folder": a Stable Diffusion 3 / 3.5 diffusers folder,
+ * "Convert a model folder": a Stable Diffusion 3 / 3.5 or FLUX.2 klein diffusers folder,
  * picked or dropped, is described (which model, what it reads, the sizes it
  * allows), then converted in the engine worker with progress and Cancel. The
  * pack lands in this browser's pack cache and the studio switches to it; a
@@ -176,7 +176,7 @@ export function ConvertFolder() {
         onDrop={onDrop}
       >
         <p className="muted" id={`${id}-help`}>
-          A Stable Diffusion 3 or 3.5 diffusers folder, as downloaded: drop it here, or
+          A Stable Diffusion 3 / 3.5 or FLUX.2 klein diffusers folder, as downloaded: drop it here, or
         </p>
         <label className={`pack-folder-button${busy ? ' disabled' : ''}`} title="Pick the model folder (the one with model_index.json).">
           Choose a model folder…

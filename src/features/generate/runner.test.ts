@@ -33,7 +33,7 @@ vi.mock('../gallery/gallery-io', () => ({ saveResult: (...args: unknown[]) => sa
 
 const { handleRequest, setRunnerContext } = await import('./runner');
 
-const output = (): GenerateOutput => ({ width: 2, height: 1, rgba: new Uint8ClampedArray(8), timings: { totalMs: 1, sessionMs: 1, stepMs: [1] }, truncatedText: null, unknownNames: [] });
+const output = (): GenerateOutput => ({ width: 2, height: 1, rgba: new Uint8ClampedArray(8), timings: { totalMs: 1, sessionMs: 1, stepMs: [1] }, graphRuns: {}, truncatedText: null, unknownNames: [] });
 const tick = () => new Promise((r) => setTimeout(r, 0));
 const state = () => useGenerationStore.getState();
 

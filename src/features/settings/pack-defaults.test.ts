@@ -25,6 +25,20 @@ describe('settings follow a newly loaded pack', () => {
     expect({ ...mine, ...change.patch }).toMatchObject({ seed: 77, dropRatio: 0.3, refMode: 'full', refGuidance: 2 });
   });
 
+  it('takes the reference mode the model was trained with, where the pack names one', () => {
+    const m = testManifest();
+    // The test pack is untrained: it recommends no mode.
+    expect(packRecommendations(packCapabilities(parseManifest(JSON.stringify(m)))).refMode).toBeUndefined();
+    m.trained = true;
+    m.referenceModes = { cached: 'approximate', full: 'exact' };
+    const kleinLike = packCapabilities(parseManifest(JSON.stringify(m)));
+    const change = followPack({ ...DEFAULT_SETTINGS, ...packRecommendations(kleinLike), refMode: 'cached' }, kleinLike);
+    expect(change).toEqual({ patch: { refMode: 'full' }, described: ['full references (as the model was trained)'] });
+    // Neither or both exact: the user's choice stays.
+    m.referenceModes = { cached: 'approximate', full: 'approximate' };
+    expect(packRecommendations(packCapabilities(parseManifest(JSON.stringify(m)))).refMode).toBeUndefined();
+  });
+
   it('changes nothing when the settings already are the pack\'s', () => {
     const caps = packCapabilities(parseManifest(JSON.stringify(testManifest())));
     const settings = { ...DEFAULT_SETTINGS, ...packRecommendations(caps) };

@@ -7,13 +7,20 @@
 import type { PackCapabilities } from '../../engine-client/engine';
 import type { StudioSettings } from '../../state/settings-store';
 
-/** The settings a pack recommends: its default size, steps and both guidance scales. */
-export function packRecommendations(caps: PackCapabilities): Pick<StudioSettings, 'width' | 'height' | 'steps' | 'textGuidance' | 'refGuidance'> {
+type Recommended = Pick<StudioSettings, 'width' | 'height' | 'steps' | 'textGuidance' | 'refGuidance'> & Partial<Pick<StudioSettings, 'refMode'>>;
+
+/**
+ * The settings a pack recommends: its default size, steps and both guidance scales, and the
+ * reference mode its model was trained with, where it says one (FLUX.2 klein 4B was trained with
+ * references as live tokens: full; klein 9B-kv and the toy world with cached reference K/V).
+ */
+export function packRecommendations(caps: PackCapabilities): Recommended {
   return {
     ...caps.defaultResolution,
     steps: caps.defaults.steps,
     textGuidance: caps.defaults.textGuidance,
     refGuidance: caps.defaults.refGuidance,
+    ...(caps.trainedMode ? { refMode: caps.trainedMode } : {}),
   };
 }
 
@@ -30,7 +37,7 @@ export interface PackFollowChange {
 
 /**
  * The change that makes `settings` follow a newly loaded pack: its
- * recommended size, steps and guidance. The user's seed, reference knobs and
+ * recommended size, steps, guidance and reference mode. The user's seed, other reference knobs and
  * per-subject settings are theirs and stay.
  */
 export function followPack(settings: StudioSettings, caps: PackCapabilities): PackFollowChange {
@@ -53,6 +60,10 @@ export function followPack(settings: StudioSettings, caps: PackCapabilities): Pa
   if (settings.refGuidance !== r.refGuidance) {
     patch.refGuidance = r.refGuidance;
     described.push(`reference guidance ${r.refGuidance}`);
+  }
+  if (r.refMode !== undefined && settings.refMode !== r.refMode) {
+    patch.refMode = r.refMode;
+    described.push(`${r.refMode} references (as the model was trained)`);
   }
   return { patch, described };
 }

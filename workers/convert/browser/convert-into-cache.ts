@@ -17,9 +17,8 @@ import { packFiles, sha256, type PackFileRef } from '../../pack/manifest';
 import { formatBytes } from '../../pack/bytes';
 import type { BlobStore } from '../../pack/store/blob-store';
 import { type ConvertPrecision } from '../sd3/convert';
-import { convertModelFolder } from '../convert-folder';
-import { getComponent, inspectModelFolder } from '../folder';
-import { sd3PackBytesLowerBound } from '../pack-size';
+import { conversionFacts, convertModelFolder } from '../convert-folder';
+import { inspectModelFolder } from '../folder';
 import { folderFromFiles, type FolderSource } from '../source';
 import { convertedPackUrl } from './converted-pack';
 import { describeFolderForConversion, type ConvertFolderInfo } from './inspect';
@@ -79,9 +78,8 @@ async function checkStorage(needed: number, estimate: ConversionDeps['storageEst
  */
 async function checkStorageBeforeConverting(folder: FolderSource, opts: ConvertFolderOptions, estimate: ConversionDeps['storageEstimate']): Promise<void> {
   if (!estimate) return;
-  const d = await inspectModelFolder(folder);
-  const blockSize = opts.blockSize ?? 32;
-  await checkStorage(sd3PackBytesLowerBound((n) => getComponent(d, n), opts.precision, blockSize), estimate, true);
+  const facts = conversionFacts(await inspectModelFolder(folder));
+  await checkStorage(facts.packBytesLowerBound(opts.precision, opts.blockSize ?? 32), estimate, true);
 }
 
 export function folderConversion(files: readonly DroppedFile[], opts: ConvertFolderOptions, deps: ConversionDeps) {

@@ -28,7 +28,8 @@ import { clipLinearPrecision } from '../sd3/clip';
 import { PLACEHOLDERS, type ConvertOptions, type ConvertPrecision } from '../sd3/convert';
 import { buildQwen3TextEncoder, loadQwen3TextEncoder, qwen3Config, qwen3LayersFor } from './qwen3';
 import { buildQwen3Tokenizer, QWEN3_PAD } from './qwen3-tokenizer';
-import { flux2TransformerKeys, loadFlux2Transformer } from './transformer';
+import { FLUX2_CELL, flux2QuantizedLinears, flux2TapsFor } from './conversion-facts';
+import { loadFlux2Transformer } from './transformer';
 import { buildFlux2VaeDecoder, buildFlux2VaeEncoder, loadFlux2VaeParams } from './vae';
 
 const PRECISIONS: readonly ConvertPrecision[] = ['fp32', 'fp16', 'int8', 'int4'];
@@ -36,8 +37,7 @@ const PRECISIONS: readonly ConvertPrecision[] = ['fp32', 'fp16', 'int8', 'int4']
 export const FLUX2_MAX_TEXT = 512;
 const MAX_SUBJECTS = 4;
 const MAX_REFERENCES_PER_SUBJECT = 2;
-/** The VAE downsamples 8x and patchifies 2x2: one token per 16 x 16 pixels. */
-const CELL = 16;
+const CELL = FLUX2_CELL;
 const ATTENTION_LIMIT_BYTES = 512 * 2 ** 20;
 const MiB = 2 ** 20;
 /** Qwen3's chat template around one user message, thinking off (qwen3-tokenizer.ts qwen3ChatText). */
@@ -50,15 +50,10 @@ export interface Flux2ConvertOptions extends ConvertOptions {
   extraResolutions?: { width: number; height: number }[];
 }
 
-/**
- * The hidden-state taps whose concatenation is the prompt embedding. They are an argument of the
- * pipelines' encode_prompt (text_encoder_out_layers, in no config file): (9, 18, 27) for Qwen3's 36
- * layers, i.e. at a quarter, half and three quarters of the depth, which is the rule used here for
- * any depth (the fixtures' 4-layer encoders: 1, 2, 3).
- */
+/** The taps (flux2TapsFor), or why this text encoder cannot feed FLUX.2. */
 export function flux2TextTaps(layers: number): number[] {
-  const taps = [1, 2, 3].map((k) => Math.round((layers * k) / 4));
-  if (new Set(taps).size !== 3 || taps[0]! < 1) throw new ConvertError('wrong-model', `a text encoder of ${layers} layers is too shallow for FLUX.2's three hidden-state taps`, { file: 'text_encoder/config.json' });
+  const taps = flux2TapsFor(layers);
+  if (!taps) throw new ConvertError('wrong-model', `a text encoder of ${layers} layers is too shallow for FLUX.2's three hidden-state taps`, { file: 'text_encoder/config.json' });
   return taps;
 }
 
@@ -71,8 +66,8 @@ function checkBlockSize(blockSize: number, transformerConfig: Record<string, unk
   if (!Number.isSafeInteger(blockSize) || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) {
     throw new ConvertError('bad-option', `int4 block size ${blockSize} is not a power of two of at least 16 (e.g. 32)`);
   }
-  const misfit = [...flux2TransformerKeys(transformerConfig)].find(([key, shape]) => shape.length === 2 && !/embedder|modulation|norm_out|proj_out/.test(key) && shape[1]! % blockSize !== 0);
-  if (misfit) throw new ConvertError('bad-option', `int4 block size ${blockSize} does not divide the input width ${misfit[1][1]} of ${misfit[0]} (transformer/config.json); use a smaller block, or int8 or fp16 weights`);
+  const misfit = flux2QuantizedLinears(transformerConfig).find(([, width]) => width % blockSize !== 0);
+  if (misfit) throw new ConvertError('bad-option', `int4 block size ${blockSize} does not divide the input width ${misfit[1]} of ${misfit[0]} (transformer/config.json); use a smaller block, or int8 or fp16 weights`);
 }
 
 async function readText(folder: FolderSource, path: string): Promise<string> {

@@ -14,9 +14,13 @@ export function now(): number {
   return globalThis.performance?.now() ?? Date.now();
 }
 
+/** Times each pack graph ran (by role): what a generation cost, and proof that cached work was not redone. */
+export type GraphRunCounts = Partial<Record<GraphRole, number>>;
+
 export class GraphRunner {
   /** Milliseconds spent inside session.run. */
   sessionMs = 0;
+  private readonly counts: GraphRunCounts = {};
 
   constructor(
     private readonly sessions: SessionProvider,
@@ -25,7 +29,21 @@ export class GraphRunner {
   ) {}
 
   async run(role: GraphRole, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
-    return this.runSession(await this.sessions.get(role, this.attention(role)), feeds);
+    const session = await this.sessions.get(role, this.attention(role));
+    this.counts[role] = (this.counts[role] ?? 0) + 1;
+    return this.runSession(session, feeds);
+  }
+
+  /** Runs of each pack graph so far (a copy). */
+  get runs(): GraphRunCounts {
+    return { ...this.counts };
+  }
+
+  /** The runs made between two `runs` readings, roles that did not run left out. */
+  static runsSince(before: GraphRunCounts, after: GraphRunCounts): GraphRunCounts {
+    const out: GraphRunCounts = {};
+    for (const [role, n] of Object.entries(after) as [GraphRole, number][]) if (n > (before[role] ?? 0)) out[role] = n - (before[role] ?? 0);
+    return out;
   }
 
   /**
