@@ -33,7 +33,11 @@ const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 export interface WeightsPart {
   index: TensorIndex;
   include?: (key: string) => boolean;
+  /** Matrices the converter stores at fp16 at least whatever the precision (FLUX.2's fragile layers, Qwen3's embedding table). */
+  atLeastHalf?: (key: string) => boolean;
 }
+
+const atLeastFp16 = (p: PackPrecision): PackPrecision => (p === 'int8' || p === 'int4' ? 'fp16' : p);
 
 const keysOf = ({ index, include }: WeightsPart): string[] => (include ? index.keys().filter(include) : index.keys());
 
@@ -45,7 +49,8 @@ export function packBytesLowerBound(weights: { quantized: WeightsPart[]; fullPre
       const { shape } = index.info(key);
       if (/pos_embed/.test(key)) continue;
       // A lower bound: a matrix the converter keeps higher (a text layer int4 does not fit) costs at least this.
-      bytes += shape.length === 2 && key.endsWith('.weight') && !/embedding/.test(key) ? matrixBytes(shape[0]!, shape[1]!, precision, blockSize) : 4 * count(shape);
+      const p = part.atLeastHalf?.(key) ? atLeastFp16(precision) : precision;
+      bytes += shape.length === 2 && key.endsWith('.weight') && !/embedding/.test(key) ? matrixBytes(shape[0]!, shape[1]!, p, blockSize) : 4 * count(shape);
     }
   }
   for (const part of weights.fullPrecision) for (const key of keysOf(part)) bytes += 4 * count(part.index.info(key).shape);

@@ -28,10 +28,15 @@ const gen = async (over: Partial<GenerateRequest> = {}) => (await engine.generat
 describe('caches', () => {
   it('a prompt-only edit reuses reference latents and K/V, and encodes only the new prompt', async () => {
     engine.clearCaches();
-    await gen();
+    const first = await engine.generate(request());
     const before = engine.cacheSizes();
     expect(before.referenceKV).toBe(2); // the subject's reference and the black (dropped) one
-    await gen({ prompt: '@mochi on a wooden table, pencil' });
+    // Counted: one reference pass each, both VAE-encoded once; one step graph run per step (the branches are batched).
+    expect(first.graphRuns).toMatchObject({ dit_reference: 2, vae_encoder: 2, dit_step: 4, vae_decoder: 1 });
+    expect(first.graphRuns.dit_step_full).toBeUndefined();
+    const edited = await engine.generate(request({ prompt: '@mochi on a wooden table, pencil' }));
+    expect(edited.graphRuns.dit_reference).toBeUndefined();
+    expect(edited.graphRuns.vae_encoder).toBeUndefined();
     const after = engine.cacheSizes();
     expect(after.referenceKV).toBe(before.referenceKV);
     expect(after.latents).toBe(before.latents);

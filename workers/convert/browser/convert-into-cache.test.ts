@@ -22,15 +22,17 @@ import type { ConvertFolderProgress } from './progress';
 import { withRate } from './progress';
 
 const FIXTURE = fileURLToPath(new URL('../../../fixtures/sd3/sd3/', import.meta.url));
+const FLUX2 = (model: string) => fileURLToPath(new URL(`../../../fixtures/flux2/${model}/`, import.meta.url));
 
-/** The fixture folder as the page hands it over: paths under the folder's own name, the bytes as Blobs. */
-function droppedFixture(skip: (path: string) => boolean = () => false): DroppedFile[] {
-  return (readdirSync(FIXTURE, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+/** A fixture folder as the page hands it over: paths under the folder's own name, the bytes as Blobs. */
+function droppedFolderOf(dir: string, top: string, skip: (path: string) => boolean = () => false): DroppedFile[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
     .filter((d) => d.isFile())
-    .map((d) => relative(FIXTURE, join(d.parentPath, d.name)).replace(/\\/g, '/'))
+    .map((d) => relative(dir, join(d.parentPath, d.name)).replace(/\\/g, '/'))
     .filter((p) => !skip(p))
-    .map((p) => ({ path: `sd3/${p}`, file: new Blob([readFileSync(join(FIXTURE, p))]) }));
+    .map((p) => ({ path: `${top}/${p}`, file: new Blob([readFileSync(join(dir, p))]) }));
 }
+const droppedFixture = (skip?: (path: string) => boolean) => droppedFolderOf(FIXTURE, 'sd3', skip);
 
 // int4 in blocks of 16 (what the studio picks for the fixture's widths), at its smallest size.
 const OPTS = { precision: 'int4' as const, blockSize: 16, sizes: [64] };
@@ -204,5 +206,28 @@ describe('a dropped SD3 folder', () => {
     expect(withRate(p, 0, 100)).toMatchObject({ rate: null, etaSeconds: null, elapsedSeconds: 0.1 });
     expect(withRate(p, 0, 1000)).toMatchObject({ kind: 'convert', rate: 50, etaSeconds: 2, elapsedSeconds: 1 });
     expect(withRate({ ...p, bytesDone: 150 }, 0, 1000).etaSeconds).toBeNull();
+  });
+});
+
+describe('a dropped FLUX.2 klein folder', () => {
+  it.each([
+    ['klein-4b', 'flux2-klein', 'flux2-klein-int4', 'full'],
+    ['klein-9b-kv', 'flux2-klein-kv', 'flux2-klein-kv-int4', 'cached'],
+  ] as const)('%s is described, converted into the cache and loaded, with the reference mode it was trained in', async (model, family, name, trainedMode) => {
+    const files = droppedFolderOf(FLUX2(model), model);
+    const info = await inspectDroppedFolder(files);
+    // No positional table bounds FLUX.2's sizes; a toy (test folder) is also offered the small ones.
+    expect(info).toMatchObject({ family, sizeStep: 16, maxSize: 1536, sizes: [64, 128, 256, 512, 768, 1024, 1536], defaultSizes: [512, 1024], defaultPrecision: 'int4' });
+    expect(info.label).toMatch(/^FLUX\.2 klein/);
+    // The 9B-kv fixture's width 48 takes blocks of 16; the 4B's 32 takes 32.
+    expect(info.int4BlockSize).toBe(model === 'klein-4b' ? 32 : 16);
+    const store = new MemoryBlobStore();
+    const api = await engineWithTestPack(store);
+    const summary = await api.convertFolder(files, { precision: 'int4', blockSize: info.int4BlockSize!, sizes: [64] });
+    expect(summary).toMatchObject({ name, storage: 'memory', source: { kind: 'converted' } });
+    expect(summary.capabilities.family.id).toBe('flux2');
+    expect(summary.capabilities.trainedMode).toBe(trainedMode);
+    expect(summary.capabilities.defaults.steps).toBe(4);
+    expect((await api.cachedPacks()).map((p) => p.name).sort()).toEqual([name, 'test-pack'].sort());
   });
 });

@@ -50,7 +50,10 @@ export function flux2ConversionFacts(d: ModelFolderDescription): ConversionFacts
     packBytesLowerBound: (precision, blockSize) =>
       packBytesLowerBound(
         {
-          quantized: [{ index: getComponent(d, 'transformer').weights }, { index: text.weights, ...(read ? { include: (k: string) => read.has(k) } : {}) }],
+          quantized: [
+            { index: getComponent(d, 'transformer').weights, atLeastHalf: isFlux2FragileLinear },
+            { index: text.weights, atLeastHalf: (k) => k === 'model.embed_tokens.weight', ...(read ? { include: (k: string) => read.has(k) } : {}) },
+          ],
           fullPrecision: [{ index: getComponent(d, 'vae').weights }],
         },
         precision,
