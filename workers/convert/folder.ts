@@ -4,6 +4,7 @@
  * folder in the browser, a folder on disk in Node.
  */
 import { ConvertError, type ConvertErrorCode } from './errors';
+import { findBflTransformer, loneBflFileAdvice } from './flux2/bfl-checkpoint';
 import { openCheckpoint, openSafetensors, type TensorIndex } from './safetensors';
 import { readJson, readText, type FolderSource } from './source';
 import { readStudioHints, type StudioHints } from './studio-hints';
@@ -279,6 +280,8 @@ async function noModelIndex(folder: FolderSource): Promise<never> {
   }
   const singles = files.filter((p) => p.endsWith('.safetensors'));
   if (singles.length > 0) {
+    const bflAdvice = singles.length === 1 ? await loneBflFileAdvice(folder, singles[0]!) : undefined;
+    if (bflAdvice !== undefined) throw new ConvertError('single-file', `${bflAdvice}; ${SUPPORTED}`, { file: singles[0] });
     const guess = singles.length === 1 ? await guessSingleFile(folder, singles[0]!) : undefined;
     const what = singles.length === 1 ? `${singles[0]} looks like ${guess ?? 'a single-file checkpoint'}` : `${singles.join(', ')} look like single-file checkpoints`;
     throw new ConvertError(
@@ -384,6 +387,10 @@ export async function inspectModelFolder(folder: FolderSource): Promise<ModelFol
   const warnings: string[] = [];
   if (isSd3 && pipelineClass !== 'StableDiffusion3Pipeline') warnings.push(`model_index.json says ${pipelineClass}; its text-to-image components are used`);
 
+  // A klein folder may hold BFL's single-file transformer instead of diffusers' (flux2/bfl-checkpoint.ts).
+  const bfl = isKlein ? await findBflTransformer(folder) : undefined;
+  if (bfl !== undefined) warnings.push(bfl.note);
+
   // Check every component's files before reading any weights, so one message names everything missing.
   const problems: Problem[] = [];
   const present = (name: string): boolean => files.some((p) => p.startsWith(`${name}/`));
@@ -391,6 +398,10 @@ export async function inspectModelFolder(folder: FolderSource): Promise<ModelFol
   const planned: { spec: ComponentSpec; weights?: string; tokenizerFiles?: string[] }[] = [];
   for (const spec of specs) {
     const dir = spec.name;
+    if (bfl !== undefined && dir === 'transformer') {
+      planned.push({ spec });
+      continue;
+    }
     if (!present(dir)) {
       const optional = spec.optional !== undefined && (spec.neededWith === undefined || !present(spec.neededWith));
       if (optional) {
@@ -440,7 +451,7 @@ export async function inspectModelFolder(folder: FolderSource): Promise<ModelFol
   }
   throwProblems(problems);
 
-  const transformerConfig = (await readObject(folder, 'transformer/config.json'))!;
+  const transformerConfig = bfl?.config ?? (await readObject(folder, 'transformer/config.json'))!;
   const distilled = typeof modelIndex.is_distilled === 'boolean' ? modelIndex.is_distilled : undefined;
   const identified = isSd3 ? identifySd3(transformerConfig) : identifyKlein(transformerConfig, pipelineClass === 'Flux2KleinKVPipeline', distilled);
   warnings.push(...identified.warnings);
@@ -454,6 +465,8 @@ export async function inspectModelFolder(folder: FolderSource): Promise<ModelFol
       scheduler = { name: spec.name, className: cls, config: (await readObject(folder, `${spec.name}/scheduler_config.json`))! };
     } else if (spec.kind === 'tokenizer') {
       tokenizers.push({ name: spec.name, role: spec.role, className: cls, config: await readObject(folder, `${spec.name}/tokenizer_config.json`), files: tokenizerFiles ?? [] });
+    } else if (bfl !== undefined && spec.name === 'transformer') {
+      components.push({ name: spec.name, role: spec.role, className: cls, config: bfl.config, weights: bfl.weights });
     } else {
       const config = (await readObject(folder, `${spec.name}/config.json`))!;
       components.push({ name: spec.name, role: spec.role, className: cls, config, weights: await openCheckpoint(folder, weights!) });

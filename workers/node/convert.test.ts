@@ -179,3 +179,26 @@ describe('convertMain: what a conversion leaves behind', () => {
     expect(await leftovers()).toEqual([]);
   });
 });
+
+describe('convertMain --transformer <file>', () => {
+  const KLEIN = new URL('../../fixtures/flux2/klein-4b', import.meta.url).pathname;
+  const BFL = new URL('../../fixtures/flux2/bfl/flux-2-klein-4b-fixture.safetensors', import.meta.url).pathname;
+
+  it("a klein folder without transformer weights plus BFL's single file elsewhere: the same pack as the diffusers folder", async () => {
+    const klein = join(dir, 'klein');
+    await cp(KLEIN, klein, { recursive: true, filter: (src) => !src.includes('/reference') && !src.endsWith('transformer/diffusion_pytorch_model.safetensors') });
+    const args = ['--precision', 'fp32', '--sizes', '64'];
+    expect(await convertMain([klein, join(dir, 'bfl-pack'), ...args, '--transformer', BFL], io())).toBe(0);
+    expect(lines.join('\n')).toContain("note: transformer: transformer/flux-2-klein-4b-fixture.safetensors is Black Forest Labs' single-file checkpoint");
+    expect(await convertMain([KLEIN, join(dir, 'diffusers-pack'), ...args], io())).toBe(0);
+    expect(await snapshot(join(dir, 'bfl-pack'))).toEqual(await snapshot(join(dir, 'diffusers-pack')));
+  });
+
+  it('a --transformer file that does not exist, or is not .safetensors', async () => {
+    expect(await convertMain([input, join(dir, 'pack'), ...FAST, '--transformer', join(dir, 'nope.safetensors')], io())).toBe(1);
+    expect(convertLine()).toBe(`convert: --transformer ${join(dir, 'nope.safetensors')}: no such file or folder (ENOENT, stat ${join(dir, 'nope.safetensors')})`);
+    lines = [];
+    expect(await convertMain([input, join(dir, 'pack'), ...FAST, '--transformer', 'x.ckpt'], io())).toBe(1);
+    expect(convertLine()).toBe('convert: --transformer x.ckpt: expected a .safetensors file');
+  });
+});

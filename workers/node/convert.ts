@@ -5,12 +5,12 @@
  * cancelled (Ctrl-C) conversion leaves no half pack, and a pack already at the output stays as it was.
  */
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConvertError } from '../convert/errors';
-import { folderFromDisk } from '../convert/node-source';
+import { fileSource, folderFromDisk } from '../convert/node-source';
 import type { ConvertProgress } from '../convert/progress';
-import type { FolderSource } from '../convert/source';
+import { folderFromSources, type ByteSource, type FolderSource } from '../convert/source';
 import { type ConvertPrecision } from '../convert/sd3/convert';
 import { convertModelFolder } from '../convert/convert-folder';
 import { formatBytes } from '../pack/bytes';
@@ -25,6 +25,9 @@ export const CONVERT_USAGE = `usage: npm run convert -- <diffusers folder> <pack
                             (fp16 halves the download and storage of fp32; it is computed in fp32)
   --sizes <list>            square sizes in px the pack offers, comma-separated        default 512,768,1024
   --block-size <n>          int4 block size                                          default 32
+  --transformer <file>      the transformer's weights from this .safetensors instead of the folder's
+                            transformer/ weights: e.g. Black Forest Labs' single file flux-2-klein-4b.safetensors
+                            beside a FLUX.2 klein folder that has the text encoder, VAE and tokenizer
   --preview <folder>        a TAESD3 folder (madebyollin/taesd3: config.json, diffusion_pytorch_model.safetensors):
                             adds a small preview decoder for previews during sampling
   --help                    this text`;
@@ -110,6 +113,24 @@ function progressPrinter(log: (line: string) => void): (p: ConvertProgress) => v
   };
 }
 
+/**
+ * The model folder with `file` as its transformer's weights (--transformer): transformer/'s own
+ * weight files are hidden, its config.json (if any) stays. A BFL FLUX.2 file is then read as
+ * workers/convert/flux2/bfl-checkpoint.ts maps it.
+ */
+async function withTransformerFile(folder: FolderSource, path: string): Promise<FolderSource> {
+  if (!path.endsWith('.safetensors')) throw new ConvertError('bad-option', `--transformer ${path}: expected a .safetensors file`);
+  let file: ByteSource;
+  const name = `transformer/${basename(path)}`;
+  try {
+    file = await fileSource(resolve(path), name);
+  } catch (e) {
+    throw new ConvertError('bad-option', `--transformer ${path}: ${fileSystemProblem(e) ?? (e as Error).message}`, { cause: e });
+  }
+  const kept = folder.list().filter((p) => !(p.startsWith('transformer/') && /\.safetensors$|\.safetensors\.index(\.[\w-]+)?\.json$/.test(p)));
+  return folderFromSources([...kept.map((p) => Object.assign(folder.open(p)!, { path: p })), Object.assign(file, { path: name })]);
+}
+
 /** The --preview folder; a folder that cannot be read is named as the preview's, not the model's. */
 async function previewFolder(path: string): Promise<FolderSource> {
   try {
@@ -127,7 +148,7 @@ export async function convertMain(argv: string[], io: ConvertIo = {}): Promise<n
     args = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { precision: { type: 'string', default: 'int4' }, sizes: { type: 'string', default: '512,768,1024' }, 'block-size': { type: 'string', default: '32' }, preview: { type: 'string' }, help: { type: 'boolean' } },
+      options: { precision: { type: 'string', default: 'int4' }, sizes: { type: 'string', default: '512,768,1024' }, 'block-size': { type: 'string', default: '32' }, preview: { type: 'string' }, transformer: { type: 'string' }, help: { type: 'boolean' } },
     });
   } catch (e) {
     log(`${(e as Error).message}\n\n${CONVERT_USAGE}`);
@@ -161,7 +182,8 @@ export async function convertMain(argv: string[], io: ConvertIo = {}): Promise<n
     // Made first, so an output that cannot be written fails before the conversion, not after it.
     await mkdir(tmp, { recursive: true });
     writing = false;
-    const { manifest, files, description } = await convertModelFolder(await folderFromDisk(resolve(input)), {
+    const folder = await folderFromDisk(resolve(input));
+    const { manifest, files, description } = await convertModelFolder(args.values.transformer ? await withTransformerFile(folder, args.values.transformer) : folder, {
       precision,
       sizes,
       blockSize,
