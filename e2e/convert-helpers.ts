@@ -4,6 +4,8 @@ import type { Page } from '@playwright/test';
 import { expect } from './fixtures';
 
 const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/sd3/sd3', import.meta.url));
+/** A committed FLUX.2 klein fixture folder (klein-4b, klein-base-4b, klein-9b-kv). */
+export const flux2FixtureDir = (model: string) => fileURLToPath(new URL(`../fixtures/flux2/${model}`, import.meta.url));
 
 /** Every text the conversion's progress line shows from now on (it changes faster than a test can poll). */
 export async function recordProgress(page: Page): Promise<void> {
@@ -34,10 +36,10 @@ export function opfsCache(page: Page): Promise<Record<string, string[]>> {
   });
 }
 
-/** Picks the fixture folder in the panel and waits until the model is described. */
-export async function pickFixture(page: Page): Promise<void> {
-  await page.getByTestId('convert.folder').setInputFiles(FIXTURE_DIR);
-  await expect(page.getByTestId('convert.model')).toContainText('Stable Diffusion 3');
+/** Picks a fixture folder (the SD3 one unless said) in the panel and waits until the model is described. */
+export async function pickFixture(page: Page, dir = FIXTURE_DIR, described: string | RegExp = 'Stable Diffusion 3'): Promise<void> {
+  await page.getByTestId('convert.folder').setInputFiles(dir);
+  await expect(page.getByTestId('convert.model')).toContainText(described);
 }
 
 /**

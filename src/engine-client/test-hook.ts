@@ -139,8 +139,11 @@ export const testHook: StudioTestHook = {
       previewEvery: 1,
     };
     const events: TestGenerateResult['events'] = [];
+    const started = performance.now();
     const onProgress = (p: GenerateProgress) => {
-      events.push(p.kind === 'step' ? { ...p, preview: p.preview ? { width: p.preview.width, height: p.preview.height } : null } : { ...p });
+      // `atMs`: when it arrived (ms since the request), to see where a slow backend spends its time.
+      const atMs = Math.round(performance.now() - started);
+      events.push(p.kind === 'step' ? { ...p, preview: p.preview ? { width: p.preview.width, height: p.preview.height } : null, atMs } : { ...p, atMs });
       if (p.kind === 'step' && p.step === req.cancelAtStep) void cancelGeneration();
     };
     // Progress comes through its own message port: the terminal event may land after the result.

@@ -18,6 +18,11 @@ export interface ConversionFacts {
   offerSmallSizes: boolean;
   /** The int4 block for the transformer's quantized linears, or null when int4 does not fit them. */
   int4BlockSize: number | null;
+  /**
+   * Prompt rows the pack can be made with, the first the default, or null where the family fixes
+   * them (SD3: CLIP's 77). FLUX.2: the pipelines' max_sequence_length, 512 unless asked otherwise.
+   */
+  promptRows: readonly number[] | null;
   /** A lower bound of the converted pack's bytes at a precision (pack-size.ts). */
   packBytesLowerBound(precision: PackPrecision, blockSize: number): number;
 }

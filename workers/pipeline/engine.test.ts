@@ -46,6 +46,23 @@ describe('caches', () => {
     expect(engine.cacheSizes().referenceKV).toBe(before.referenceKV + 1);
   });
 
+  it('text guidance 1 neither encodes the negative prompt nor runs the unconditional branch (its weight is 0)', async () => {
+    engine.clearCaches();
+    // The prompt, and the reference prompt this family's reference pass reads.
+    const plain = await engine.generate(request({ textGuidance: 1 }));
+    expect(plain.graphRuns.text_encoder).toBe(2);
+    engine.clearCaches();
+    // Any other guidance runs it: the negative prompt is encoded too.
+    const guided = await engine.generate(request({ textGuidance: 1.5 }));
+    expect(guided.graphRuns.text_encoder).toBe(3);
+    // The skipped branch is the term (1 - s) v_u: as s -> 1 the image tends to the one without it.
+    const near = await engine.generate(request({ textGuidance: 1 + 1e-6 }));
+    const diff = Math.max(...plain.latents.map((v, i) => Math.abs(v - near.latents[i]!)));
+    const scale = Math.max(...plain.latents.map(Math.abs));
+    expect(diff / scale).toBeLessThan(1e-4);
+    expect(Math.max(...plain.latents.map((v, i) => Math.abs(v - guided.latents[i]!))) / scale).toBeGreaterThan(1e-3);
+  });
+
   it('the branches share one black and one real reference set, kept on the device across a prompt edit', async () => {
     engine.clearCaches();
     await gen();

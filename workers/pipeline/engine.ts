@@ -263,10 +263,13 @@ export class Engine {
     const tf = this.m.transformer;
     const N = (h / tf.patchSize) * (w / tf.patchSize);
 
-    onProgress({ kind: 'encoding', what: 'text', done: 0, total: 2 });
+    // Text guidance 1 (distilled FLUX.2 klein's default) weighs the unconditional branch by 0: it is neither encoded nor run.
+    const withUncond = req.textGuidance !== 1;
+    const texts = withUncond ? 2 : 1;
+    onProgress({ kind: 'encoding', what: 'text', done: 0, total: texts });
     const cond = await this.text.encodeText(req.prompt, req.subjects);
-    const uncond = await this.text.encodeText(req.negativePrompt, []);
-    onProgress({ kind: 'encoding', what: 'text', done: 2, total: 2 });
+    const uncond = withUncond ? await this.text.encodeText(req.negativePrompt, []) : null;
+    onProgress({ kind: 'encoding', what: 'text', done: texts, total: texts });
     const M = TextConditioner.rows(cond, tf.textDim);
 
     const withRefs = req.subjects.some((s) => s.references.length > 0);

@@ -75,16 +75,20 @@ function Options({
   info,
   precision,
   sizes,
+  promptRows,
   disabled,
   onPrecision,
   onSizes,
+  onPromptRows,
 }: {
   info: ConvertFolderInfo;
   precision: ConvertPrecision;
   sizes: number[];
+  promptRows: number | null;
   disabled: boolean;
   onPrecision: (p: ConvertPrecision) => void;
   onSizes: (s: number[]) => void;
+  onPromptRows: (rows: number) => void;
 }) {
   const id = useId();
   return (
@@ -112,6 +116,20 @@ function Options({
           </label>
         ))}
       </fieldset>
+      {info.promptRows && promptRows !== null && (
+        <fieldset disabled={disabled}>
+          <legend title="Every prompt is padded to this many rows and every row takes part in each step: fewer rows make steps faster and take less memory, and cut longer prompts. The model's pipeline uses 512.">
+            Prompt rows
+          </legend>
+          <select data-testid="convert.prompt-rows" value={promptRows} aria-label="Prompt rows" onChange={(e) => onPromptRows(Number(e.target.value))}>
+            {info.promptRows.map((r, i) => (
+              <option key={r} value={r}>
+                {r} tokens{i === 0 ? ' (as the pipeline)' : ''}
+              </option>
+            ))}
+          </select>
+        </fieldset>
+      )}
     </div>
   );
 }
@@ -123,6 +141,7 @@ export function ConvertFolder() {
   const [picked, setPicked] = useState<Picked | null>(null);
   const [precision, setPrecision] = useState<ConvertPrecision>('int4');
   const [sizes, setSizes] = useState<number[]>([]);
+  const [promptRows, setPromptRows] = useState<number | null>(null);
   const [progress, setProgress] = useState<ConvertFolderProgress | null>(null);
   const [seconds, setSeconds] = useState<number | null>(null);
   const [dragging, setDragging] = useState(false);
@@ -132,6 +151,7 @@ export function ConvertFolder() {
     onSuccess: (info) => {
       setPrecision(info.defaultPrecision);
       setSizes(info.defaultSizes);
+      setPromptRows(info.promptRows?.[0] ?? null);
     },
   });
   const convert = useMutation({
@@ -213,14 +233,33 @@ export function ConvertFolder() {
               ))}
             </ul>
           )}
-          <Options info={info} precision={precision} sizes={sizes} disabled={convert.isPending} onPrecision={setPrecision} onSizes={setSizes} />
+          <Options
+            info={info}
+            precision={precision}
+            sizes={sizes}
+            promptRows={promptRows}
+            disabled={convert.isPending}
+            onPrecision={setPrecision}
+            onSizes={setSizes}
+            onPromptRows={setPromptRows}
+          />
           <button
             type="button"
             className="convert-start"
             data-testid="convert.start"
             disabled={convert.isPending || sizes.length === 0}
             title={sizes.length === 0 ? 'Choose at least one size.' : 'Convert here, in this browser; the pack is stored in it and loaded.'}
-            onClick={() => convert.mutate({ files: picked.files, options: { precision, sizes, ...(precision === 'int4' && info.int4BlockSize !== null ? { blockSize: info.int4BlockSize } : {}) } })}
+            onClick={() =>
+              convert.mutate({
+                files: picked.files,
+                options: {
+                  precision,
+                  sizes,
+                  ...(precision === 'int4' && info.int4BlockSize !== null ? { blockSize: info.int4BlockSize } : {}),
+                  ...(info.promptRows && promptRows !== null ? { maxTextTokens: promptRows } : {}),
+                },
+              })
+            }
           >
             Convert
           </button>

@@ -41,7 +41,7 @@ export function PackPanel({ pack }: { pack: PackSummary }) {
         <dt>Sizes</dt>
         <dd>{caps.resolutions.map((r) => `${r.width}×${r.height}`).join(', ')}</dd>
         <dt>Limits</dt>
-        <dd>
+        <dd data-testid="pack.limits">
           {caps.maxTextTokens} tokens · {caps.maxSubjects} subjects · {caps.maxReferencesPerSubject} photos each
         </dd>
         <dt>From</dt>

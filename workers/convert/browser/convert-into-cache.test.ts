@@ -57,7 +57,7 @@ describe('a dropped SD3 folder', () => {
   it('is described with the sizes its positional table allows', async () => {
     const info = await inspectDroppedFolder(droppedFixture());
     // patch 2, table 32: a reference one width right of the centred crop fits up to 11 patches (176 px).
-    expect(info).toMatchObject({ family: 'sd3', sizeStep: 16, maxSize: 176, sizes: [64, 128, 176], defaultSizes: [176], defaultPrecision: 'int4' });
+    expect(info).toMatchObject({ family: 'sd3', sizeStep: 16, maxSize: 176, sizes: [64, 128, 176], defaultSizes: [176], defaultPrecision: 'int4', promptRows: null });
     // Its pooled width (80) takes int4 blocks of 16, not 32.
     expect(info.int4BlockSize).toBe(16);
     expect(info.weightBytes).toBeGreaterThan(1_000_000);
@@ -217,17 +217,18 @@ describe('a dropped FLUX.2 klein folder', () => {
     const files = droppedFolderOf(FLUX2(model), model);
     const info = await inspectDroppedFolder(files);
     // No positional table bounds FLUX.2's sizes; a toy (test folder) is also offered the small ones.
-    expect(info).toMatchObject({ family, sizeStep: 16, maxSize: 1536, sizes: [64, 128, 256, 512, 768, 1024, 1536], defaultSizes: [512, 1024], defaultPrecision: 'int4' });
+    expect(info).toMatchObject({ family, sizeStep: 16, maxSize: 1536, sizes: [64, 128, 256, 512, 768, 1024, 1536], defaultSizes: [512, 1024], defaultPrecision: 'int4', promptRows: [512, 256, 128, 64] });
     expect(info.label).toMatch(/^FLUX\.2 klein/);
     // The 9B-kv fixture's width 48 takes blocks of 16; the 4B's 32 takes 32.
     expect(info.int4BlockSize).toBe(model === 'klein-4b' ? 32 : 16);
     const store = new MemoryBlobStore();
     const api = await engineWithTestPack(store);
-    const summary = await api.convertFolder(files, { precision: 'int4', blockSize: info.int4BlockSize!, sizes: [64] });
+    const summary = await api.convertFolder(files, { precision: 'int4', blockSize: info.int4BlockSize!, sizes: [64], maxTextTokens: 64 });
     expect(summary).toMatchObject({ name, storage: 'memory', source: { kind: 'converted' } });
     expect(summary.capabilities.family.id).toBe('flux2');
     expect(summary.capabilities.trainedMode).toBe(trainedMode);
     expect(summary.capabilities.defaults.steps).toBe(4);
+    expect(summary.capabilities.maxTextTokens).toBe(64);
     expect((await api.cachedPacks()).map((p) => p.name).sort()).toEqual([name, 'test-pack'].sort());
   });
 });

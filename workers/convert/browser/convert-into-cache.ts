@@ -36,6 +36,8 @@ export interface ConvertFolderOptions {
   sizes: number[];
   /** int4 block size; the converter's default unless said. */
   blockSize?: number;
+  /** Prompt rows (FLUX.2's max_sequence_length; ConvertFolderInfo.promptRows); the family's default unless said. */
+  maxTextTokens?: number;
 }
 
 export interface ConversionDeps {
@@ -122,6 +124,7 @@ export function folderConversion(files: readonly DroppedFile[], opts: ConvertFol
       precision: opts.precision,
       sizes: opts.sizes,
       ...(opts.blockSize !== undefined ? { blockSize: opts.blockSize } : {}),
+      ...(opts.maxTextTokens !== undefined ? { maxTextTokens: opts.maxTextTokens } : {}),
       onProgress: (p) => report(withRate(p, started, now())),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
     });

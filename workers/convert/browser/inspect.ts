@@ -31,6 +31,8 @@ export interface ConvertFolderInfo {
   precisions: ConvertPrecision[];
   defaultPrecision: ConvertPrecision;
   int4BlockSize: number | null;
+  /** Prompt rows to choose from (the first is the default; FLUX.2's max_sequence_length), or null where the family fixes them. */
+  promptRows: number[] | null;
   /** What does not stop the conversion but is worth knowing (no T5, the pipeline class). */
   notes: string[];
 }
@@ -69,6 +71,7 @@ export async function describeFolderForConversion(folder: FolderSource): Promise
     precisions: facts.int4BlockSize !== null ? ['int4', 'int8', 'fp16', 'fp32'] : ['int8', 'fp16', 'fp32'],
     defaultPrecision: facts.int4BlockSize !== null ? 'int4' : 'int8',
     int4BlockSize: facts.int4BlockSize,
+    promptRows: facts.promptRows ? [...facts.promptRows] : null,
     notes: [...d.warnings, ...d.skipped.map((s) => `${s.name}/ (${s.role}) is not used: ${s.note}`)],
   };
 }

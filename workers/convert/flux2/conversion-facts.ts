@@ -16,6 +16,12 @@ const COMPONENTS = ['transformer', 'vae', 'text_encoder'] as const;
 /** The VAE downsamples 8x and patchifies 2x2: one token per 16 x 16 pixels. */
 export const FLUX2_CELL = 16;
 const LARGEST_OFFERED = 1536;
+/**
+ * Prompt rows: the pipelines' max_sequence_length (512 by default, any value allowed). Every prompt
+ * is padded to it and every row enters the transformer's attention, so fewer rows make each step
+ * cheaper (at 512 px, 512 rows are a third of the tokens) and cut longer prompts.
+ */
+export const FLUX2_PROMPT_ROWS = [512, 256, 128, 64] as const;
 
 /** Linears kept at fp16 or above whatever the pack's precision (flux2LinearPrecision). */
 export const isFlux2FragileLinear = (key: string): boolean => /embedder|modulation|norm_out|proj_out/.test(key);
@@ -47,6 +53,7 @@ export function flux2ConversionFacts(d: ModelFolderDescription): ConversionFacts
     maxSize: LARGEST_OFFERED,
     offerSmallSizes: d.variant === 'custom',
     int4BlockSize: int4BlockFor(flux2QuantizedLinears(tcfg).map(([, w]) => w)),
+    promptRows: FLUX2_PROMPT_ROWS,
     packBytesLowerBound: (precision, blockSize) =>
       packBytesLowerBound(
         {

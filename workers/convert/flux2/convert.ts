@@ -28,13 +28,13 @@ import { clipLinearPrecision } from '../sd3/clip';
 import { PLACEHOLDERS, type ConvertOptions, type ConvertPrecision } from '../sd3/convert';
 import { buildQwen3TextEncoder, loadQwen3TextEncoder, qwen3Config, qwen3LayersFor } from './qwen3';
 import { buildQwen3Tokenizer, QWEN3_PAD } from './qwen3-tokenizer';
-import { FLUX2_CELL, flux2QuantizedLinears, flux2TapsFor } from './conversion-facts';
+import { FLUX2_CELL, FLUX2_PROMPT_ROWS, flux2QuantizedLinears, flux2TapsFor } from './conversion-facts';
 import { loadFlux2Transformer } from './transformer';
 import { buildFlux2VaeDecoder, buildFlux2VaeEncoder, loadFlux2VaeParams } from './vae';
 
 const PRECISIONS: readonly ConvertPrecision[] = ['fp32', 'fp16', 'int8', 'int4'];
 /** The pipelines' max_sequence_length: every prompt is padded to this many rows. */
-export const FLUX2_MAX_TEXT = 512;
+export const FLUX2_MAX_TEXT = FLUX2_PROMPT_ROWS[0];
 const MAX_SUBJECTS = 4;
 const MAX_REFERENCES_PER_SUBJECT = 2;
 const CELL = FLUX2_CELL;
@@ -112,6 +112,7 @@ export async function convertFlux2Folder(folder: FolderSource, description: Mode
   const prec: PrecisionSpec = { matmul: opts.precision, conv: 'fp32', blockSize };
   const fp32: PrecisionSpec = { matmul: 'fp32', conv: 'fp32', blockSize };
   const maxText = opts.maxTextTokens ?? FLUX2_MAX_TEXT;
+  if (!Number.isSafeInteger(maxText) || maxText < 1) throw new ConvertError('bad-option', `prompt rows ${JSON.stringify(maxText)}: expected a positive whole number (the pipelines' max_sequence_length, 512 by default)`);
 
   // The text encoder must feed this transformer: its taps, concatenated, are the joint dimension.
   const qcfg = qwen3Config(text.config);

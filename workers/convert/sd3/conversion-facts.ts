@@ -37,6 +37,7 @@ export function sd3ConversionFacts(d: ModelFolderDescription): ConversionFacts {
     // A table too small for any usual size is a toy's (test folders).
     offerSmallSizes: maxSize < 256,
     int4BlockSize: sd3Int4BlockSize(config),
+    promptRows: null,
     packBytesLowerBound: (precision, blockSize) => sd3PackBytesLowerBound((n) => getComponent(d, n), precision, blockSize),
   };
 }

@@ -22,7 +22,8 @@ import type { RefInputs } from './reference-encoder';
 import type { TextEncoding } from './text-conditioner';
 
 export interface SamplingPlan {
-  uncond: TextEncoding;
+  /** The negative prompt's encoding; null when text guidance is 1, where the unconditional branch weighs 0 and is not run. */
+  uncond: TextEncoding | null;
   cond: TextEncoding;
   /** The attention plans at a step fraction (one plan for every step unless step windows say otherwise). */
   plans: (stepFraction?: number) => { cond: AttentionPlan; uncond: AttentionPlan };
@@ -148,26 +149,26 @@ export class Sampler {
   }
 
   /**
-   * The step graph's inputs that do not change from step to step, for `branches` batched
-   * predictions: the distinct text sets [uncond, cond] and reference sets [black, real], each
-   * once, with the set every branch reads (branch 0: uncond + black, 1: cond + black, 2: cond +
-   * real). Only the biases are per branch.
+   * The step graph's inputs that do not change from step to step, for the batched `branches`
+   * (of 0: uncond + black, 1: cond + black, 2: cond + real): the distinct text sets [uncond, cond]
+   * (cond alone when the unconditional branch is not run) and reference sets [black, real], each
+   * once, with the set every branch reads. Only the biases are per branch.
    */
-  private staticFeeds(branches: 2 | 3, p: SamplingPlan, plan: { cond: AttentionPlan; uncond: AttentionPlan }): { own: Record<string, ort.Tensor>; shared: Record<string, ort.Tensor> } {
+  private staticFeeds(branches: readonly number[], p: SamplingPlan, plan: { cond: AttentionPlan; uncond: AttentionPlan }): { own: Record<string, ort.Tensor>; shared: Record<string, ort.Tensor> } {
     const tf = this.manifest.transformer;
     const L = tf.layers;
     const R = plan.cond.refTokens;
     const t = (data: Float32Array, dims: number[]) => this.runner.tensor(data, dims);
     const index = (values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), [values.length]);
-    const biases = [plan.uncond, plan.cond, plan.cond].slice(0, branches);
-    const texts = [p.uncond, p.cond];
+    const biases = branches.map((b) => (b === 0 ? plan.uncond : plan.cond));
+    const texts = p.uncond ? [p.uncond, p.cond] : [p.cond];
     const own: Record<string, ort.Tensor> = {
-      text_embeddings: t(concat(texts.map((x) => x.embeddings)), [2, p.cond.embeddings.length / tf.textDim, tf.textDim]),
-      pooled: t(concat(texts.map((x) => x.pooled)), [2, tf.pooledDim]),
-      text_set: index([0, 1, 1].slice(0, branches)),
-      ref_set: index([0, 0, p.refs ? 1 : 0].slice(0, branches)),
-      attention_bias: t(concat(biases.map((x) => x.bias)), [branches, 1, plan.cond.rows, plan.cond.cols]),
-      ref_layer_bias: t(interleaveLayers(biases.map((x) => x.layerBias), L, R), [L, branches, R]),
+      text_embeddings: t(concat(texts.map((x) => x.embeddings)), [texts.length, p.cond.embeddings.length / tf.textDim, tf.textDim]),
+      pooled: t(concat(texts.map((x) => x.pooled)), [texts.length, tf.pooledDim]),
+      text_set: index(branches.map((b) => (b === 0 ? 0 : texts.length - 1))),
+      ref_set: index(branches.map((b) => (b === 2 && p.refs ? 1 : 0))),
+      attention_bias: t(concat(biases.map((x) => x.bias)), [branches.length, 1, plan.cond.rows, plan.cond.cols]),
+      ref_layer_bias: t(interleaveLayers(biases.map((x) => x.layerBias), L, R), [L, branches.length, R]),
     };
     for (const [name, f] of Object.entries(p.positions)) own[name] = t(f.data, f.dims);
     return { own, shared: this.referenceSets(p, R) };
@@ -180,7 +181,9 @@ export class Sampler {
   async sample<T>(p: SamplingPlan, events: StepEvents, finish: (x: ort.Tensor) => Promise<T>): Promise<{ result: T; stepMs: number[] }> {
     const steps = p.sigmas.length - 1;
     const [C, h, w] = p.latentDims;
-    const branchesAt = (i: number): 2 | 3 => (p.useRefBranch && !p.dropped[i] ? 3 : 2);
+    // The branches run at step i; the unconditional one only where text guidance is not 1 (its weight 1 - s is 0 there).
+    const firstBranch = p.uncond ? 0 : 1;
+    const branchesAt = (i: number): number[] => [0, 1, 2].slice(firstBranch, p.useRefBranch && !p.dropped[i] ? 3 : 2);
     const sampler = await this.session();
     const owned = new Set<ort.Tensor>();
     const own = <U extends ort.Tensor>(x: U): U => (owned.add(x), x);
@@ -191,7 +194,7 @@ export class Sampler {
     const stepMs: number[] = [];
     let plan = p.plans(p.hasStepWindows ? 0 : undefined);
     let x = own(this.runner.tensor(p.noise, [1, C, h, w]));
-    let xBatch = own(this.runner.tensor(repeat(p.noise, branchesAt(0)), [branchesAt(0), C, h, w]));
+    let xBatch = own(this.runner.tensor(repeat(p.noise, branchesAt(0).length), [branchesAt(0).length, C, h, w]));
     try {
       for (let i = 0; i < steps; i++) {
         // Let queued messages (a cancel) in: on WASM a session run never yields to the event loop.
@@ -206,24 +209,25 @@ export class Sampler {
         }
         // Everything but the latents and the timestep is the same at every step with
         // the same branch count (unless step windows change the plan): made once, on the device.
-        let fixed = staticFeeds.get(branches);
+        let fixed = staticFeeds.get(branches.length);
         if (!fixed) {
           const { own: perRun, shared } = this.staticFeeds(branches, p, plan);
           Object.values(perRun).forEach(own);
           fixed = { ...perRun, ...shared };
-          staticFeeds.set(branches, fixed);
+          staticFeeds.set(branches.length, fixed);
         }
         const out = await this.runner.run(p.mode === 'cached' ? 'dit_step' : 'dit_step_full', {
           ...fixed,
           latents: xBatch,
-          timestep: new ort.Tensor('float32', new Float32Array(branches).fill(p.timestep(p.sigmas[i]!)), [branches]),
+          timestep: new ort.Tensor('float32', new Float32Array(branches.length).fill(p.timestep(p.sigmas[i]!)), [branches.length]),
         });
         const velocity = own(out.velocity!);
-        const nextBranches = i + 1 < steps ? branchesAt(i + 1) : 1;
+        const nextBranches = i + 1 < steps ? branchesAt(i + 1).length : 1;
+        const all = guidanceWeights(p.textGuidance, branches.includes(2) ? p.refGuidance : 0, branches.includes(2) ? 3 : 2);
         const next = await this.runner.runSession(sampler, {
           latents: x,
           velocity,
-          weights: new ort.Tensor('float32', Float32Array.from(guidanceWeights(p.textGuidance, branches === 3 ? p.refGuidance : 0, branches)), [branches]),
+          weights: new ort.Tensor('float32', Float32Array.from(branches.map((b) => all[b]!)), [branches.length]),
           dsigma: new ort.Tensor('float32', Float32Array.of(p.sigmas[i + 1]! - p.sigmas[i]!), [1]),
           batch_shape: new ort.Tensor('int64', BigInt64Array.from([nextBranches, C, h, w].map(BigInt)), [4]),
         });
