@@ -381,7 +381,7 @@ export function createEngineApi(deps: EngineApiDeps) {
      */
     async convertFolder(files: DroppedFile[], opts: ConvertFolderOptions, onProgress?: (p: ConvertFolderProgress) => void): Promise<PackSummary> {
       const report = (p: ConvertFolderProgress) => safeCall(onProgress, p);
-      const conversion = folderConversion(files, opts, { store: await packStore(), storageEstimate: deps.storageEstimate ?? browserStorageEstimate, onProgress: report });
+      const conversion = folderConversion(files, opts, { store: await packStore(), storageEstimate: deps.storageEstimate ?? browserStorageEstimate, onProgress: report, budgetBytes: budgetBytes() });
       try {
         return await switchTo(conversion.load, report);
       } catch (e) {

@@ -23,6 +23,8 @@ export interface ConversionFacts {
    * them (SD3: CLIP's 77). FLUX.2: the pipelines' max_sequence_length, 512 unless asked otherwise.
    */
   promptRows: readonly number[] | null;
+  /** The memory planner's preset of this real model (workers/plan/presets.ts), or null for other widths (toys). */
+  planPreset: string | null;
   /** A lower bound of the converted pack's bytes at a precision (pack-size.ts). */
   packBytesLowerBound(precision: PackPrecision, blockSize: number): number;
 }

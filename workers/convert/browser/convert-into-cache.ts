@@ -22,6 +22,7 @@ import { inspectModelFolder } from '../folder';
 import { folderFromFiles, type FolderSource } from '../source';
 import { convertedPackUrl } from './converted-pack';
 import { describeFolderForConversion, type ConvertFolderInfo } from './inspect';
+import { checkPlanBeforeConverting } from './plan-before-converting';
 import { withRate, type ConvertFolderProgress } from './progress';
 
 /** A file of the dropped folder: its path inside it (the top folder's name first, or not) and its bytes. */
@@ -46,6 +47,8 @@ export interface ConversionDeps {
   storageEstimate?: () => Promise<{ quota: number; usage: number } | undefined>;
   onProgress?: (p: ConvertFolderProgress) => void;
   now?: () => number;
+  /** The engine's GPU memory budget: a known model that cannot fit it is refused before converting. */
+  budgetBytes?: number;
 }
 
 /** Bytes written per call: small enough that a cancel or the progress is never far away. */
@@ -74,14 +77,16 @@ async function checkStorage(needed: number, estimate: ConversionDeps['storageEst
 }
 
 /**
- * Before any weight is read: the least the pack will take (from the tensor headers) against the
- * storage estimate, so that a folder that cannot fit is refused in a second, not after minutes of
- * conversion. The exact size is checked again before writing.
+ * Before any weight is read: a known model whose memory plan cannot fit the budget is refused
+ * (plan-before-converting.ts), and the least the pack will take (from the tensor headers) is
+ * checked against the storage estimate, so that a folder that cannot be used here is refused in a
+ * second, not after minutes of conversion. The exact size is checked again before writing.
  */
-async function checkStorageBeforeConverting(folder: FolderSource, opts: ConvertFolderOptions, estimate: ConversionDeps['storageEstimate']): Promise<void> {
-  if (!estimate) return;
-  const facts = conversionFacts(await inspectModelFolder(folder));
-  await checkStorage(facts.packBytesLowerBound(opts.precision, opts.blockSize ?? 32), estimate, true);
+async function checkBeforeConverting(folder: FolderSource, opts: ConvertFolderOptions, deps: ConversionDeps): Promise<void> {
+  const description = await inspectModelFolder(folder);
+  const facts = conversionFacts(description);
+  checkPlanBeforeConverting(description.label, facts, opts, deps.budgetBytes);
+  if (deps.storageEstimate) await checkStorage(facts.packBytesLowerBound(opts.precision, opts.blockSize ?? 32), deps.storageEstimate, true);
 }
 
 export function folderConversion(files: readonly DroppedFile[], opts: ConvertFolderOptions, deps: ConversionDeps) {
@@ -119,7 +124,7 @@ export function folderConversion(files: readonly DroppedFile[], opts: ConvertFol
   /** Converts, checks, stores and returns the pack: the `load` of the engine's transactional switch. */
   async function load(hooks: PackLoadHooks): Promise<LoadedPack> {
     const started = now();
-    await checkStorageBeforeConverting(droppedFolder(files), opts, deps.storageEstimate);
+    await checkBeforeConverting(droppedFolder(files), opts, deps);
     const { manifest, files: bytesByName } = await convertModelFolder(droppedFolder(files), {
       precision: opts.precision,
       sizes: opts.sizes,

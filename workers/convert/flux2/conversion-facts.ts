@@ -54,6 +54,8 @@ export function flux2ConversionFacts(d: ModelFolderDescription): ConversionFacts
     offerSmallSizes: d.variant === 'custom',
     int4BlockSize: int4BlockFor(flux2QuantizedLinears(tcfg).map(([, w]) => w)),
     promptRows: FLUX2_PROMPT_ROWS,
+    // klein 9B and 9B-kv share the transformer and the Qwen3-8B encoder: one preset.
+    planPreset: d.variant === '4B' ? 'flux2-klein-4b' : d.variant === '9B' ? 'flux2-klein-9b-kv' : null,
     packBytesLowerBound: (precision, blockSize) =>
       packBytesLowerBound(
         {

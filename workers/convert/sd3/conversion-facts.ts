@@ -38,6 +38,7 @@ export function sd3ConversionFacts(d: ModelFolderDescription): ConversionFacts {
     offerSmallSizes: maxSize < 256,
     int4BlockSize: sd3Int4BlockSize(config),
     promptRows: null,
+    planPreset: d.variant === 'medium' ? (d.family === 'sd3.5' ? 'sd3.5-medium' : 'sd3-medium') : null,
     packBytesLowerBound: (precision, blockSize) => sd3PackBytesLowerBound((n) => getComponent(d, n), precision, blockSize),
   };
 }
