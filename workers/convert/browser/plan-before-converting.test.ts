@@ -15,7 +15,7 @@ const GIB = 2 ** 30;
 function dropped(files: FolderFiles): DroppedFile[] {
   return Object.entries(files).map(([path, content]) => ({
     path: `klein/${path}`,
-    file: new Blob([content instanceof Uint8Array ? content : typeof content === 'string' ? content : JSON.stringify(content)]),
+    file: new Blob([content instanceof Uint8Array ? new Uint8Array(content) : typeof content === 'string' ? content : JSON.stringify(content)]),
   }));
 }
 
