@@ -15,6 +15,7 @@ import { parseManifest } from '../workers/pack/manifest';
 import { MemoryBlobStore } from '../workers/pack/store/blob-store';
 import { archFromManifest } from '../workers/plan/fromManifest';
 import { planMemory } from '../workers/plan/planner';
+import { kleinRows } from './bench-klein';
 import { ensureStandinPack } from './build-standin';
 
 const W = 128;
@@ -101,15 +102,20 @@ async function main(): Promise<void> {
   for (const [k, v] of rows) console.log(`| ${k.padEnd(wide)} | ${v.padStart(10)} |`);
 
   // The real-width stand-in (SD3 Medium widths, 2 layers); BENCH_STANDIN=0 skips it.
-  if (process.env.BENCH_STANDIN !== '0') {
-    const { title, rows: sRows, notes } = await standinRows();
-    const w2 = Math.max(...sRows.map((r) => r[0].length));
-    console.log(`\n${title}\n`);
-    console.log(`| ${'measure'.padEnd(w2)} | value      |`);
-    console.log(`| ${'-'.repeat(w2)} | ---------- |`);
-    for (const [k, v] of sRows) console.log(`| ${k.padEnd(w2)} | ${v.padStart(10)} |`);
-    for (const n of notes) console.log(`\n${n}`);
-  }
+  if (process.env.BENCH_STANDIN !== '0') printSection(await standinRows());
+  // The klein-4B-width stand-in (FLUX.2, 1 + 1 blocks): cached vs full reference mode; BENCH_KLEIN=0 skips it.
+  if (process.env.BENCH_KLEIN !== '0') printSection(await kleinRows());
+}
+
+/** A stand-in section: its title, its table in the format above, then its notes. */
+function printSection({ title, rows, notes }: { title: string; rows: [string, string][]; notes: string[] }): void {
+  const w = Math.max(...rows.map((r) => r[0].length));
+  const wv = Math.max(10, ...rows.map((r) => r[1].length));
+  console.log(`\n${title}\n`);
+  console.log(`| ${'measure'.padEnd(w)} | ${'value'.padEnd(wv)} |`);
+  console.log(`| ${'-'.repeat(w)} | ${'-'.repeat(wv)} |`);
+  for (const [k, v] of rows) console.log(`| ${k.padEnd(w)} | ${v.padStart(wv)} |`);
+  for (const n of notes) console.log(`\n${n}`);
 }
 
 // ---------------------------------------------------------------------------
