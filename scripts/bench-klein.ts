@@ -11,6 +11,9 @@
  *
  * The stand-in has 2 of klein 4B's 25 blocks, so a real step costs roughly 12x these figures
  * (the embedders and the shared modulation are a few percent of a block).
+ *
+ * Then the text side of a prompt edit (scripts/bench-klein-text.ts: a Qwen3-4B-width text encoder,
+ * session creation and one 512-row encode). BENCH_KLEIN_TEXT_ONLY=1 runs only those rows.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +21,7 @@ import * as ort from 'onnxruntime-web';
 import { concatPositions, gridPositions, referenceTime, ropeTables, textPositions, type Positions } from '../workers/families/flux2-positions';
 import { kvLayersOf } from '../workers/packbuild/models/flux2';
 import { Rng } from '../workers/packbuild/params';
+import { kleinTextRows } from './bench-klein-text';
 import { ensureKleinStandin, KLEIN_STANDIN_SIZE, KLEIN_TEXT_ROWS, type KleinRole, type KleinStandinInfo } from './klein-standin';
 
 ort.env.wasm.numThreads = 1;
@@ -70,6 +74,10 @@ async function timeCase(s: ort.InferenceSession, feeds: Feeds, repeats: number):
 export async function kleinRows(): Promise<{ title: string; rows: [string, string][]; notes: string[] }> {
   const repeats = Number(process.env.BENCH_KLEIN_REPEATS ?? 3);
   const t0 = performance.now();
+  if (process.env.BENCH_KLEIN_TEXT_ONLY === '1') {
+    const text = await kleinTextRows(repeats);
+    return { title: `klein 4B text encoder (Qwen3-4B widths, int4), prompt-edit cost, medians of ${repeats} runs`, rows: text.rows, notes: [...text.notes, `section wall time ${sec(performance.now() - t0)}.`] };
+  }
   const { dir, info, built, ms: buildMs } = await ensureKleinStandin((l) => console.log(l));
   const { cfg } = info;
   const L = kvLayersOf(cfg);
@@ -135,9 +143,12 @@ export async function kleinRows(): Promise<{ title: string; rows: [string, strin
     ['steps after which cached mode (pass + steps) is ahead of full mode', `${Math.max(1, Math.ceil(ref / (f1 - c1)))}`],
     ['session creation: dit_reference / dit_step / dit_step_full', `${sec(sessionMs.dit_reference!)} / ${sec(sessionMs.dit_step!)} / ${sec(sessionMs.dit_step_full!)}`],
   ];
+  const text = await kleinTextRows(repeats);
+  rows.push(...text.rows);
   const title = `klein-4B-width stand-in (FLUX.2 klein 4B widths: 3072 = 24 x 128, joint 7680, 1 double + 1 single block), ${KLEIN_STANDIN_SIZE} px, int4 (fragile layers fp16), ${(info.weightBytes / 1e6).toFixed(0)} MB of weights, 1 branch, medians of ${repeats} runs`;
   const notes = [
     `stand-in ${built ? `built in ${sec(buildMs)}` : 'from the cache'} (${dir}); section wall time ${sec(performance.now() - t0)}. klein 4B has 5 + 20 blocks: its steps cost roughly 12x these (the stand-in's 2 blocks), its reference pass 12x too; the ratios hold.`,
+    ...text.notes,
   ];
   return { title, rows, notes };
 }
