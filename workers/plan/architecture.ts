@@ -35,7 +35,8 @@ export interface StoragePlan {
  * biases of linears and convolutions are tables.
  */
 export type ParamGroup =
-  | { kind: 'linear'; name: string; inF: number; outF: number; bias: boolean; count: number }
+  /** `atLeastHalf`: stored at fp16 when the plan says int8 or int4 (FLUX.2's fragile layers: flux2LinearPrecision). */
+  | { kind: 'linear'; name: string; inF: number; outF: number; bias: boolean; count: number; atLeastHalf?: boolean }
   | { kind: 'conv'; name: string; inC: number; outC: number; kernel: number; bias: boolean; count: number }
   | { kind: 'table'; name: string; elements: number; count: number };
 
@@ -179,7 +180,7 @@ export function groupBytes(g: ParamGroup, s: StoragePlan): number {
   const t = tableBytes(s.tables);
   switch (g.kind) {
     case 'linear':
-      return g.count * (linearWeightBytes(g.inF, g.outF, s) + (g.bias ? g.outF * t : 0));
+      return g.count * (linearWeightBytes(g.inF, g.outF, g.atLeastHalf && (s.matmul === 'int4' || s.matmul === 'int8') ? { ...s, matmul: 'fp16' } : s) + (g.bias ? g.outF * t : 0));
     case 'conv':
       return g.count * (convWeightBytes(g.inC, g.outC, g.kernel, s) + (g.bias ? g.outC * t : 0));
     case 'table':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { componentParams, groupParams, linearWeightBytes, type Component } from './architecture';
+import { componentParams, groupBytes, groupParams, linearWeightBytes, type Component } from './architecture';
 import { clipText, flux2Transformer, qwen3Text, sd3Transformer, vaeDecoder, vaeEncoder } from './components';
 import { CLIP_BIGG, CLIP_L, FLUX2_KLEIN_4B, FLUX2_KLEIN_9B, INT4_FP16, QWEN3_4B, SD35_MEDIUM_DIT, SD3_MEDIUM_DIT, SD3_VAE } from './presets';
 
@@ -57,10 +57,20 @@ describe('parameter counts of the real architectures', () => {
 
 describe('weight bytes by storage', () => {
   it('int4 is MatMulNBits: N*K/2 packed bytes plus N*ceil(K/32) scales', () => {
-    expect(linearWeightBytes(1536, 6144, INT4_FP16)).toBe((6144 * 1536) / 2 + 6144 * (1536 / 32) * 2);
-    expect(linearWeightBytes(1536, 6144, { ...INT4_FP16, int4ScaleBytes: 4 })).toBe((6144 * 1536) / 2 + 6144 * (1536 / 32) * 4);
+    // The packs' int4: fp32 scales (MatMulNBits' scales are of its fp32 input's type).
+    expect(linearWeightBytes(1536, 6144, INT4_FP16)).toBe((6144 * 1536) / 2 + 6144 * (1536 / 32) * 4);
+    expect(linearWeightBytes(1536, 6144, { ...INT4_FP16, int4ScaleBytes: 2 })).toBe((6144 * 1536) / 2 + 6144 * (1536 / 32) * 2);
     // A K that is not a multiple of the block: the last block is padded in B.
-    expect(linearWeightBytes(40, 8, INT4_FP16)).toBe(8 * 2 * 16 + 8 * 2 * 2);
+    expect(linearWeightBytes(40, 8, INT4_FP16)).toBe(8 * 2 * 16 + 8 * 2 * 4);
+  });
+
+  it('FLUX.2 fragile linears are counted at fp16 in an int4 plan, as the packs store them', () => {
+    const t = flux2Transformer(FLUX2_KLEIN_4B, 'full');
+    const mod = t.groups.find((g) => g.name === 'double_stream_modulation_img.linear')!;
+    const D = FLUX2_KLEIN_4B.heads * FLUX2_KLEIN_4B.headDim;
+    expect(groupBytes(mod, INT4_FP16)).toBe(2 * D * 6 * D);
+    const block = t.groups.find((g) => g.name === 'double ff.linear_out')!;
+    expect(groupBytes(block, INT4_FP16)).toBeLessThan(groupBytes(block, { ...INT4_FP16, matmul: 'fp16' }) / 3);
   });
 
   it('int8 is one byte a weight plus an fp32 scale per output channel; fp16 and fp32 two and four bytes', () => {

@@ -8,6 +8,8 @@
 import type { BlockShape, Component, ParamGroup } from './architecture';
 
 const lin = (name: string, inF: number, outF: number, bias: boolean, count = 1): ParamGroup => ({ kind: 'linear', name, inF, outF, bias, count });
+/** A linear the FLUX.2 packs keep at fp16 whatever their precision (the shared modulation, embedders, output layers). */
+const fragile = (name: string, inF: number, outF: number): ParamGroup => ({ kind: 'linear', name, inF, outF, bias: false, count: 1, atLeastHalf: true });
 const conv = (name: string, inC: number, outC: number, kernel: number, count = 1): ParamGroup => ({ kind: 'conv', name, inC, outC, kernel, bias: true, count });
 const table = (name: string, elements: number, count = 1): ParamGroup => ({ kind: 'table', name, elements, count });
 
@@ -192,11 +194,11 @@ export function flux2Transformer(c: Flux2Config, part: 'full' | 'image-stream'):
   const nd = c.doubleBlocks;
   const ns = c.singleBlocks;
   const groups: ParamGroup[] = [
-    lin('x_embedder', c.inChannels, D, false),
-    lin('time_guidance_embed.timestep_embedder.linear_1', 256, D, false),
-    lin('time_guidance_embed.timestep_embedder.linear_2', D, D, false),
-    lin('double_stream_modulation_img.linear', D, 6 * D, false),
-    lin('single_stream_modulation.linear', D, 3 * D, false),
+    fragile('x_embedder', c.inChannels, D),
+    fragile('time_guidance_embed.timestep_embedder.linear_1', 256, D),
+    fragile('time_guidance_embed.timestep_embedder.linear_2', D, D),
+    fragile('double_stream_modulation_img.linear', D, 6 * D),
+    fragile('single_stream_modulation.linear', D, 3 * D),
     lin('double attn.to_q, to_k, to_v, to_out.0', D, D, false, 4 * nd),
     table('double attn.norm_q, norm_k', 2 * c.headDim, nd),
     lin('double ff.linear_in (gate | up)', D, 2 * M, false, nd),
@@ -207,14 +209,14 @@ export function flux2Transformer(c: Flux2Config, part: 'full' | 'image-stream'):
   ];
   if (full) {
     groups.push(
-      lin('context_embedder', c.jointDim, D, false),
-      lin('double_stream_modulation_txt.linear', D, 6 * D, false),
+      fragile('context_embedder', c.jointDim, D),
+      fragile('double_stream_modulation_txt.linear', D, 6 * D),
       lin('double attn.add_q_proj, add_k_proj, add_v_proj, to_add_out', D, D, false, 4 * nd),
       table('double attn.norm_added_q, norm_added_k', 2 * c.headDim, nd),
       lin('double ff_context.linear_in (gate | up)', D, 2 * M, false, nd),
       lin('double ff_context.linear_out', M, D, false, nd),
-      lin('norm_out.linear', D, 2 * D, false),
-      lin('proj_out', D, c.inChannels, false),
+      fragile('norm_out.linear', D, 2 * D),
+      fragile('proj_out', D, c.inChannels),
     );
   }
   return { name: c.name, groups };

@@ -26,7 +26,11 @@ import {
   type VaeConfig,
 } from './components';
 
-export const INT4_FP16: StoragePlan = { matmul: 'int4', conv: 'fp16', tables: 'fp16', int4BlockSize: 32, int4ScaleBytes: 2 };
+/**
+ * What the converters write at int4: MatMulNBits blocks of 32 with fp32 scales (its scales are of its
+ * input's type, and the packs' graphs compute in fp32), fp16 tables.
+ */
+export const INT4_FP16: StoragePlan = { matmul: 'int4', conv: 'fp16', tables: 'fp16', int4BlockSize: 32, int4ScaleBytes: 4 };
 export const FP32_ALL: StoragePlan = { matmul: 'fp32', conv: 'fp32', tables: 'fp32', int4BlockSize: 32, int4ScaleBytes: 4 };
 
 export const CLIP_L: ClipConfig = { name: 'CLIP-L', hidden: 768, layers: 12, heads: 12, intermediate: 3072, projection: 768, vocab: 49408, positions: 77 };

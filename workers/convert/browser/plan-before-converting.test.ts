@@ -42,7 +42,13 @@ describe('a model that cannot fit the memory budget is refused before converting
 
   it('what 9B needs: over 8 GiB at 512 px, within 16 GiB', () => {
     const facts = { planPreset: 'flux2-klein-9b-kv' };
-    expect(() => checkPlanBeforeConverting('klein 9B', facts, { sizes: [512] }, 8 * GIB)).toThrow(/needs (8\.\d+|9|1\d(\.\d)?) GiB/);
+    let message = '';
+    try {
+      checkPlanBeforeConverting('klein 9B', facts, { sizes: [512] }, 8 * GIB);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(Number(/needs ([\d.]+) GiB/.exec(message)?.[1])).toBeGreaterThan(8);
     expect(() => checkPlanBeforeConverting('klein 9B', facts, { sizes: [512] }, 16 * GIB)).not.toThrow();
   });
 
