@@ -55,10 +55,13 @@ test.describe('FLUX.2 klein converted in the studio', () => {
   test('klein 4B: converts, follows its 4-step defaults and full reference mode, and generates with two subjects', async ({ page, studio, backend }) => {
     test.setTimeout(300_000);
     await studio.open();
+    await expect(page.getByTestId('prompt.negative-unused')).toHaveCount(0);
     await convertKlein(page, 'klein-4b', 'flux2-klein-int4', 32);
     // The settings follow the pack: its size, klein's 4 steps without CFG, and full mode, as klein 4B was trained.
     await expect(page.getByTestId('settings.follow-note')).toContainText('Settings follow flux2-klein-int4: 64\u00a0×\u00a064, 4 steps, text guidance 1');
     await expect(page.getByTestId('settings.follow-note')).toContainText('full references (as the model was trained)');
+    // Without text guidance the negative prompt is not used, and the prompt panel says so.
+    await expect(page.getByTestId('prompt.negative-unused')).toContainText('Not used at text guidance 1');
 
     const t0 = Date.now();
     const r = await run(page, { prompt: PROMPT, subjects: twoSubjects, steps: 2, seed: 7 });
@@ -74,10 +77,12 @@ test.describe('FLUX.2 klein converted in the studio', () => {
     expect(r.std).toBeGreaterThan(0); // random weights: not a picture, but not a flat field either
     console.log(`[${backend}] klein 4B fixture, two subjects, 2 steps at 64 px: ${((Date.now() - t0) / 1000).toFixed(1)} s, runs ${JSON.stringify(r.graphRuns)}`);
 
-    // Same seed, same image.
-    const again = await run(page, { prompt: PROMPT, subjects: twoSubjects, steps: 2, seed: 7 });
-    expect(again.error).toBeNull();
-    expect([again.mean, again.std]).toEqual([r.mean, r.std]);
+    // Same seed, same image (on WASM only: a SwiftShader generation takes ~20 s and CI stays under 15 minutes).
+    if (backend === 'wasm') {
+      const again = await run(page, { prompt: PROMPT, subjects: twoSubjects, steps: 2, seed: 7 });
+      expect(again.error).toBeNull();
+      expect([again.mean, again.std]).toEqual([r.mean, r.std]);
+    }
   });
 
   test('klein 9B-kv: runs in cached mode, each reference\'s K/V computed once and reused across prompt edits', async ({ page, studio, backend }) => {
@@ -96,14 +101,16 @@ test.describe('FLUX.2 klein converted in the studio', () => {
     expect(first.graphRuns.dit_step_full).toBeUndefined();
 
     // A prompt edit: 9B-kv's reference pass reads no text, so nothing of the references runs again.
-    const edited = await run(page, { prompt: '@mochi and @teddy in the snow', subjects: twoSubjects, steps: 2, seed: 3 });
+    // What runs does not depend on the step count: the later generations take one step on SwiftShader.
+    const later = backend === 'webgpu' ? 1 : 2;
+    const edited = await run(page, { prompt: '@mochi and @teddy in the snow', subjects: twoSubjects, steps: later, seed: 3 });
     expect(edited.error).toBeNull();
-    expect(edited.graphRuns).toMatchObject({ dit_step: 2, text_encoder: 1 });
+    expect(edited.graphRuns).toMatchObject({ dit_step: later, text_encoder: 1 });
     expect(edited.graphRuns.dit_reference).toBeUndefined();
     expect(edited.graphRuns.vae_encoder).toBeUndefined();
 
     // A new photo for @teddy: one reference pass, for it alone (its black stand-in at that place is cached).
-    const newPhoto = await run(page, { prompt: PROMPT, subjects: [twoSubjects[0]!, { ...twoSubjects[1]!, imageSeeds: [4] }], steps: 2, seed: 3 });
+    const newPhoto = await run(page, { prompt: PROMPT, subjects: [twoSubjects[0]!, { ...twoSubjects[1]!, imageSeeds: [4] }], steps: later, seed: 3 });
     expect(newPhoto.error).toBeNull();
     expect(newPhoto.graphRuns).toMatchObject({ dit_reference: 1, vae_encoder: 1 });
     console.log(`[${backend}] first run events: ${first.events.map((e) => `${e.kind}${e.what ? `:${e.what}` : ""}@${e.atMs}`).join(" ")}`);

@@ -14,6 +14,7 @@ import { pendingMention, unknownNames, type MentionSubject } from './mentions';
 import { TokenCounter } from './TokenCounter';
 import { wordsOutsideVocabulary } from './vocabulary';
 import { useLoadedPack } from '../models/pack-hooks';
+import { useSettingsStore } from '../../state/settings-store';
 import './prompt.css';
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
@@ -32,6 +33,8 @@ export function PromptEditor() {
     [subjectsRaw],
   );
   const live = useLiveGenerate();
+  // At text guidance 1 the unconditional branch weighs 0 and is not run (distilled FLUX.2 klein's default).
+  const negativeUnused = useSettingsStore((s) => s.settings.textGuidance === 1);
   const [caret, setCaret] = useState<number | null>(null);
   const unknown = unknownNames(prompt, subjects, pendingMention(prompt, caret, subjects));
   const vocabulary = useLoadedPack().summary?.vocabulary ?? null;
@@ -136,6 +139,11 @@ export function PromptEditor() {
         }}
         onKeyDown={shortcut}
       />
+      {negativeUnused && (
+        <p className="prompt-notice" data-testid="prompt.negative-unused">
+          Not used at text guidance 1: without text guidance nothing steers away from it. Raise the text guidance to use it.
+        </p>
+      )}
     </section>
   );
 }
