@@ -1,11 +1,13 @@
 /**
  * Writing generated test folders with every file's sha256 taken as it is written, so a Python
  * script that reads the same folder can check it got exactly these bytes (the real-width
- * generators: workers/convert/flux2/testing/realwidth-folder.ts). Large files stream through a
+ * generators: workers/convert/{sd3,flux2}/testing/realwidth-folder.ts). Large files stream through a
  * HashedWriter so they never sit in memory whole.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ensureStamped, sourcesHash } from '../../node/stamped-cache';
 
 export interface FileRecord {
   sha256: string;
@@ -56,4 +58,38 @@ export function safetensorsPrefix(tensors: readonly { key: string; shape: readon
   new DataView(prefix.buffer).setBigUint64(0, BigInt(text.length), true);
   prefix.set(new TextEncoder().encode(text), 8);
   return prefix;
+}
+
+/** A generated folder's manifest.json: paths relative to the folder -> sha256 and size of the bytes written. */
+export interface HashedManifest {
+  files: Record<string, FileRecord>;
+}
+
+export interface GeneratedFolder {
+  dir: string;
+  manifest: HashedManifest;
+  /** Whether this call generated the files (false: the cache was up to date). */
+  built: boolean;
+  ms: number;
+}
+
+/** Writes `dir`/manifest.json with the records of the files written. */
+export async function writeManifest(dir: string, files: Record<string, FileRecord>): Promise<HashedManifest> {
+  const manifest = { files };
+  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+/**
+ * A generated folder in a cache directory: `write` fills a fresh one (ending with writeManifest)
+ * when it is missing or was made from other `sources` (paths under `root` whose bytes the folder
+ * depends on).
+ */
+export async function ensureGeneratedFolder(root: string, dir: string, sources: readonly string[], write: (tmp: string) => Promise<unknown>): Promise<GeneratedFolder> {
+  const t0 = performance.now();
+  const built = await ensureStamped(dir, await sourcesHash(root, [...sources, 'workers/convert/testing/hashed-files.ts']), async (tmp) => {
+    await write(tmp);
+  });
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as HashedManifest;
+  return { dir, manifest, built, ms: performance.now() - t0 };
 }

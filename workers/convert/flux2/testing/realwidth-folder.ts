@@ -15,13 +15,12 @@
  * diffusers' state_dict key for key and shape, so a converter that expected a wrong key fails there
  * rather than being mirrored here.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { encodeNpy } from '../../../node/npy';
-import { ensureStamped, sourcesHash } from '../../../node/stamped-cache';
 import { Rng } from '../../../packbuild/params';
 import type { JsonObject } from '../../folder';
-import { HashedWriter, safetensorsPrefix, writeHashed, type FileRecord } from '../../testing/hashed-files';
+import { ensureGeneratedFolder, HashedWriter, safetensorsPrefix, writeHashed, writeManifest, type FileRecord, type GeneratedFolder, type HashedManifest } from '../../testing/hashed-files';
 import { flux2TransformerKeys } from '../transformer';
 
 /** klein 4B's transformer config (docs/flux2.md, REAL-MODELS.md section 2) with 1 + 1 blocks instead of 5 + 20. */
@@ -142,10 +141,7 @@ export function realwidthInputs(): Record<string, { data: Float32Array; shape: n
   );
 }
 
-export interface RealwidthManifest {
-  /** Paths relative to the folder -> sha256 and size of the bytes written. */
-  files: Record<string, FileRecord>;
-}
+export type RealwidthManifest = HashedManifest;
 
 /** Writes the folder into `dir` (created; existing files overwritten). */
 export async function writeFlux2RealwidthFolder(dir: string): Promise<RealwidthManifest> {
@@ -156,9 +152,7 @@ export async function writeFlux2RealwidthFolder(dir: string): Promise<RealwidthM
   await mkdir(tdir, { recursive: true });
   files['transformer/config.json'] = await writeHashed(join(tdir, 'config.json'), new TextEncoder().encode(`${JSON.stringify(KLEIN4B_REALWIDTH_CONFIG, null, 2)}\n`));
   files['transformer/diffusion_pytorch_model.safetensors'] = await writeTransformerWeights(join(tdir, 'diffusion_pytorch_model.safetensors'));
-  const manifest = { files };
-  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return manifest;
+  return writeManifest(dir, files);
 }
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -169,24 +163,12 @@ const FLUX2_REALWIDTH_SOURCES = [
   'workers/convert/flux2/testing/realwidth-folder.ts',
   'workers/convert/flux2/transformer.ts',
   'workers/packbuild/params.ts',
-  'workers/convert/testing/hashed-files.ts',
   'workers/node/npy.ts',
 ];
 
-export interface Flux2RealwidthFolder {
-  dir: string;
-  manifest: RealwidthManifest;
-  /** Whether this call generated the files (false: the cache was up to date). */
-  built: boolean;
-  ms: number;
-}
+export type Flux2RealwidthFolder = GeneratedFolder;
 
 /** The folder in node_modules/.cache, generated first when missing or made by another generator source. */
-export async function ensureFlux2RealwidthFolder(dir = FLUX2_REALWIDTH_CACHE): Promise<Flux2RealwidthFolder> {
-  const t0 = performance.now();
-  const built = await ensureStamped(dir, await sourcesHash(ROOT, FLUX2_REALWIDTH_SOURCES), async (tmp) => {
-    await writeFlux2RealwidthFolder(tmp);
-  });
-  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as RealwidthManifest;
-  return { dir, manifest, built, ms: performance.now() - t0 };
+export function ensureFlux2RealwidthFolder(dir = FLUX2_REALWIDTH_CACHE): Promise<Flux2RealwidthFolder> {
+  return ensureGeneratedFolder(ROOT, dir, FLUX2_REALWIDTH_SOURCES, writeFlux2RealwidthFolder);
 }

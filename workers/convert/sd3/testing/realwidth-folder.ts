@@ -13,13 +13,12 @@
  * diffusers' state_dict key for key and shape, so a converter that expected a wrong key would fail
  * there rather than be mirrored here.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { encodeNpy } from '../../../node/npy';
-import { ensureStamped, sourcesHash } from '../../../node/stamped-cache';
 import { Rng } from '../../../packbuild/params';
 import type { JsonObject } from '../../folder';
+import { ensureGeneratedFolder, HashedWriter, safetensorsPrefix, writeHashed, writeManifest, type FileRecord, type GeneratedFolder, type HashedManifest } from '../../testing/hashed-files';
 import { floatToHalfBits } from '../../testing/safetensors-writer';
 import { sd3TransformerKeys } from '../transformer';
 
@@ -112,46 +111,11 @@ function transformerTensors(config: JsonObject): TensorPlan[] {
 /** Values are drawn and written in chunks, so SD3.5's 226 M-value table never sits in memory. */
 const CHUNK = 1 << 20;
 
-/** Writes through a file handle and hashes what it writes. */
-class HashedWriter {
-  readonly hash: Hash = createHash('sha256');
-  bytes = 0;
-  private constructor(private readonly handle: FileHandle) {}
-  static async create(path: string): Promise<HashedWriter> {
-    return new HashedWriter(await open(path, 'w'));
-  }
-  async write(chunk: Uint8Array): Promise<void> {
-    this.hash.update(chunk);
-    this.bytes += chunk.byteLength;
-    let done = 0;
-    while (done < chunk.byteLength) done += (await this.handle.write(chunk, done, chunk.byteLength - done)).bytesWritten;
-  }
-  async close(): Promise<{ sha256: string; bytes: number }> {
-    await this.handle.close();
-    return { sha256: this.hash.digest('hex'), bytes: this.bytes };
-  }
-}
-
-export interface FileRecord {
-  sha256: string;
-  bytes: number;
-}
-
 /** One model's diffusion_pytorch_model.safetensors in float16, keys sorted, each tensor from its own forked generator. */
 async function writeTransformerWeights(path: string, model: RealwidthModel): Promise<FileRecord> {
   const { seed, config } = REALWIDTH_MODELS[model];
   const plan = transformerTensors(config);
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  let offset = 0;
-  for (const t of plan) {
-    header[t.key] = { dtype: 'F16', shape: t.shape, data_offsets: [offset, offset + 2 * t.count] };
-    offset += 2 * t.count;
-  }
-  let text = JSON.stringify(header);
-  text += ' '.repeat((8 - (text.length % 8)) % 8); // ASCII only: characters = bytes
-  const prefix = new Uint8Array(8 + text.length);
-  new DataView(prefix.buffer).setBigUint64(0, BigInt(text.length), true);
-  prefix.set(new TextEncoder().encode(text), 8);
+  const prefix = safetensorsPrefix(plan, 'F16');
 
   const out = await HashedWriter.create(path);
   await out.write(prefix);
@@ -182,15 +146,8 @@ function inputArrays(): Record<string, { data: Float32Array; shape: number[] }> 
   );
 }
 
-export interface RealwidthManifest {
-  /** Paths relative to the folder -> sha256 and size of the bytes written. */
-  files: Record<string, FileRecord>;
-}
+export type RealwidthManifest = HashedManifest;
 
-async function writeHashed(path: string, bytes: Uint8Array): Promise<FileRecord> {
-  await writeFile(path, bytes);
-  return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength };
-}
 
 /** Writes every model folder and the inputs into `dir` (created; existing files overwritten). */
 export async function writeRealwidthFolders(dir: string): Promise<RealwidthManifest> {
@@ -203,9 +160,7 @@ export async function writeRealwidthFolders(dir: string): Promise<RealwidthManif
     files[`${model}/transformer/config.json`] = await writeHashed(join(tdir, 'config.json'), new TextEncoder().encode(`${JSON.stringify(REALWIDTH_MODELS[model].config, null, 2)}\n`));
     files[`${model}/transformer/diffusion_pytorch_model.safetensors`] = await writeTransformerWeights(join(tdir, 'diffusion_pytorch_model.safetensors'), model);
   }
-  const manifest = { files };
-  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return manifest;
+  return writeManifest(dir, files);
 }
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -220,20 +175,9 @@ const GENERATOR_SOURCES = [
   'workers/node/npy.ts',
 ];
 
-export interface RealwidthFolders {
-  dir: string;
-  manifest: RealwidthManifest;
-  /** Whether this call generated the files (false: the cache was up to date). */
-  built: boolean;
-  ms: number;
-}
+export type RealwidthFolders = GeneratedFolder;
 
 /** The folders in node_modules/.cache, generated first when missing or made by another generator source. */
-export async function ensureRealwidthFolders(dir = REALWIDTH_CACHE): Promise<RealwidthFolders> {
-  const t0 = performance.now();
-  const built = await ensureStamped(dir, await sourcesHash(ROOT, GENERATOR_SOURCES), async (tmp) => {
-    await writeRealwidthFolders(tmp);
-  });
-  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as RealwidthManifest;
-  return { dir, manifest, built, ms: performance.now() - t0 };
+export function ensureRealwidthFolders(dir = REALWIDTH_CACHE): Promise<RealwidthFolders> {
+  return ensureGeneratedFolder(ROOT, dir, GENERATOR_SOURCES, writeRealwidthFolders);
 }
