@@ -194,6 +194,14 @@ describe('convertMain --transformer <file>', () => {
     expect(await snapshot(join(dir, 'bfl-pack'))).toEqual(await snapshot(join(dir, 'diffusers-pack')));
   });
 
+  it('--prompt-rows sets a FLUX.2 pack\'s prompt length; a bad value is refused by name', async () => {
+    expect(await convertMain([KLEIN, join(dir, 'rows-pack'), '--precision', 'fp32', '--sizes', '64', '--prompt-rows', '128'], io())).toBe(0);
+    expect(JSON.parse(await readFile(join(dir, 'rows-pack', 'manifest.json'), 'utf8')).tokens.maxText).toBe(128);
+    lines = [];
+    expect(await convertMain([KLEIN, join(dir, 'rows-bad'), '--precision', 'fp32', '--sizes', '64', '--prompt-rows', 'lots'], io())).toBe(1);
+    expect(convertLine()).toBe("convert: --prompt-rows lots: expected a positive whole number (512, the pipelines' default, or fewer)");
+  });
+
   it('a --transformer file that does not exist, or is not .safetensors', async () => {
     expect(await convertMain([input, join(dir, 'pack'), ...FAST, '--transformer', join(dir, 'nope.safetensors')], io())).toBe(1);
     expect(convertLine()).toBe(`convert: --transformer ${join(dir, 'nope.safetensors')}: no such file or folder (ENOENT, stat ${join(dir, 'nope.safetensors')})`);

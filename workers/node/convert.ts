@@ -25,6 +25,8 @@ export const CONVERT_USAGE = `usage: npm run convert -- <diffusers folder> <pack
                             (fp16 halves the download and storage of fp32; it is computed in fp32)
   --sizes <list>            square sizes in px the pack offers, comma-separated        default 512,768,1024
   --block-size <n>          int4 block size                                          default 32
+  --prompt-rows <n>         FLUX.2: rows every prompt is padded to (the pipelines' max_sequence_length;
+                            fewer make steps faster and cut longer prompts)                 default 512
   --transformer <file>      the transformer's weights from this .safetensors instead of the folder's
                             transformer/ weights: e.g. Black Forest Labs' single file flux-2-klein-4b.safetensors
                             beside a FLUX.2 klein folder that has the text encoder, VAE and tokenizer
@@ -148,7 +150,7 @@ export async function convertMain(argv: string[], io: ConvertIo = {}): Promise<n
     args = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { precision: { type: 'string', default: 'int4' }, sizes: { type: 'string', default: '512,768,1024' }, 'block-size': { type: 'string', default: '32' }, preview: { type: 'string' }, transformer: { type: 'string' }, help: { type: 'boolean' } },
+      options: { precision: { type: 'string', default: 'int4' }, sizes: { type: 'string', default: '512,768,1024' }, 'block-size': { type: 'string', default: '32' }, 'prompt-rows': { type: 'string' }, preview: { type: 'string' }, transformer: { type: 'string' }, help: { type: 'boolean' } },
     });
   } catch (e) {
     log(`${(e as Error).message}\n\n${CONVERT_USAGE}`);
@@ -178,6 +180,8 @@ export async function convertMain(argv: string[], io: ConvertIo = {}): Promise<n
   try {
     const sizes = parseSizes(args.values.sizes);
     const blockSize = Number(args.values['block-size']);
+    const promptRows = args.values['prompt-rows'];
+    if (promptRows !== undefined && !/^[1-9]\d*$/.test(promptRows)) throw new ConvertError('bad-option', `--prompt-rows ${promptRows}: expected a positive whole number (512, the pipelines' default, or fewer)`);
     replacing = await existingOutput(out);
     // Made first, so an output that cannot be written fails before the conversion, not after it.
     await mkdir(tmp, { recursive: true });
@@ -187,6 +191,8 @@ export async function convertMain(argv: string[], io: ConvertIo = {}): Promise<n
       precision,
       sizes,
       blockSize,
+      // SD3's prompt length is CLIP's 77: the SD3 converter does not read this option.
+      ...(promptRows !== undefined ? { maxTextTokens: Number(promptRows) } : {}),
       ...(args.values.preview ? { preview: await previewFolder(args.values.preview) } : {}),
       onProgress: progressPrinter(log),
       ...(io.signal ? { signal: io.signal } : {}),
