@@ -134,28 +134,46 @@ export interface PackAssembly {
 
 export const LICENCE_FILE = 'LICENCE.txt';
 
-/** Serializes the graphs (with their external data), hashes every file and writes the manifest. */
-export async function assemblePack(a: PackAssembly): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
-  const files = new Map<string, Uint8Array>();
-  const tokenizerBytes = new TextEncoder().encode(a.tokenizer.json);
-  files.set('tokenizer.json', tokenizerBytes);
-  const graphs = [];
-  const sharing = a.sharedExternalData && a.externalData ? a.sharedExternalData : null;
-  const shared = sharing ? new SharedWeights({ ...a.externalData!, baseName: sharing.name }) : null;
-  const sharedUse = new Map<number, string[]>();
-  for (const b of a.graphs) {
+/** How a pack's files are laid out: everything of a PackAssembly but its graphs and what the manifest says of the model. */
+export type PackLayout = Pick<PackAssembly, 'tokenizer' | 'externalData' | 'sharedExternalData'>;
+
+type GraphEntry = PackManifestInput['graphs'][number];
+
+/**
+ * Serializes a pack's graphs one at a time, in the order they are added, then writes the manifest.
+ * A converter adds each graph as soon as it is built, so that graph's weights in IR form (and the
+ * parameters they came from) can be freed while the next component is read: only serialized bytes
+ * accumulate. Adding the graphs of a PackAssembly in order gives assemblePack's bytes exactly.
+ */
+export class PackAssembler {
+  private readonly files = new Map<string, Uint8Array>();
+  private readonly graphs: GraphEntry[] = [];
+  private readonly sharing: { roles: GraphRole[]; name: string } | null;
+  private readonly shared: SharedWeights | null;
+  private readonly sharedUse = new Map<number, string[]>();
+  private readonly tokenizerBytes: Uint8Array;
+
+  constructor(private readonly layout: PackLayout) {
+    this.tokenizerBytes = new TextEncoder().encode(layout.tokenizer.json);
+    this.files.set('tokenizer.json', this.tokenizerBytes);
+    this.sharing = layout.sharedExternalData && layout.externalData ? layout.sharedExternalData : null;
+    this.shared = this.sharing ? new SharedWeights({ ...layout.externalData!, baseName: this.sharing.name }) : null;
+  }
+
+  async add(b: PackGraph): Promise<void> {
+    const { externalData: extOptions } = this.layout;
     const file = graphFileName(b);
-    const inGroup = shared !== null && sharing!.roles.includes(b.role);
-    const ext = inGroup ? shared : a.externalData?.roles.includes(b.role) ? { ...a.externalData, baseName: file } : undefined;
+    const inGroup = this.shared !== null && this.sharing!.roles.includes(b.role);
+    const ext = inGroup ? this.shared! : extOptions?.roles.includes(b.role) ? { ...extOptions, baseName: file } : undefined;
     const { model: bytes, shards, largestTensorBytes, sharedFiles } = serializeModelWithExternalData(b.graph, ext);
-    files.set(file, bytes);
+    this.files.set(file, bytes);
     const externalData = [];
     for (const shard of shards) {
-      files.set(shard.file, shard.bytes);
+      this.files.set(shard.file, shard.bytes);
       externalData.push({ file: shard.file, bytes: shard.bytes.byteLength, sha256: await sha256(shard.bytes) });
     }
-    if (inGroup) sharedUse.set(graphs.length, sharedFiles);
-    graphs.push({
+    if (inGroup) this.sharedUse.set(this.graphs.length, sharedFiles);
+    this.graphs.push({
       role: b.role,
       attention: b.attention,
       file,
@@ -169,41 +187,54 @@ export async function assemblePack(a: PackAssembly): Promise<{ manifest: PackMan
       largestTensorBytes,
     });
   }
-  if (shared) {
-    const refs = new Map<string, { file: string; bytes: number; sha256: string }>();
-    for (const shard of shared.shards()) {
-      files.set(shard.file, shard.bytes);
-      refs.set(shard.file, { file: shard.file, bytes: shard.bytes.byteLength, sha256: await sha256(shard.bytes) });
+
+  /** The shared shards, the licence and the manifest; the pack's files by name. */
+  async finish(a: Pick<PackAssembly, 'description' | 'licence'>): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
+    const { files, graphs } = this;
+    if (this.shared) {
+      const refs = new Map<string, { file: string; bytes: number; sha256: string }>();
+      for (const shard of this.shared.shards()) {
+        files.set(shard.file, shard.bytes);
+        refs.set(shard.file, { file: shard.file, bytes: shard.bytes.byteLength, sha256: await sha256(shard.bytes) });
+      }
+      for (const [gi, used] of this.sharedUse) graphs[gi]!.externalData!.push(...used.map((f) => refs.get(f)!));
     }
-    for (const [gi, used] of sharedUse) graphs[gi]!.externalData.push(...used.map((f) => refs.get(f)!));
-  }
-  let licence: PackManifestInput['licence'];
-  if (a.licence) {
-    licence = { name: a.licence.name };
-    if (a.licence.text) {
-      const bytes = new TextEncoder().encode(a.licence.text);
-      files.set(LICENCE_FILE, bytes);
-      licence.text = { file: LICENCE_FILE, bytes: bytes.byteLength, sha256: await sha256(bytes) };
+    let licence: PackManifestInput['licence'];
+    if (a.licence) {
+      licence = { name: a.licence.name };
+      if (a.licence.text) {
+        const bytes = new TextEncoder().encode(a.licence.text);
+        files.set(LICENCE_FILE, bytes);
+        licence.text = { file: LICENCE_FILE, bytes: bytes.byteLength, sha256: await sha256(bytes) };
+      }
     }
+    const { tokenizer } = this.layout;
+    const manifest = parseManifest({
+      format: 'subject-studio-pack',
+      formatVersion: CURRENT_FORMAT_VERSION,
+      ...a.description,
+      tokenizer: {
+        file: 'tokenizer.json',
+        bytes: this.tokenizerBytes.byteLength,
+        sha256: await sha256(this.tokenizerBytes),
+        bos: tokenizer.bos,
+        eos: tokenizer.eos,
+        pad: tokenizer.pad,
+        placeholders: tokenizer.placeholders,
+        ...(tokenizer.template ? { template: tokenizer.template } : {}),
+      },
+      graphs,
+      ...(licence ? { licence } : {}),
+    });
+    return { manifest, files };
   }
-  const manifest = parseManifest({
-    format: 'subject-studio-pack',
-    formatVersion: CURRENT_FORMAT_VERSION,
-    ...a.description,
-    tokenizer: {
-      file: 'tokenizer.json',
-      bytes: tokenizerBytes.byteLength,
-      sha256: await sha256(tokenizerBytes),
-      bos: a.tokenizer.bos,
-      eos: a.tokenizer.eos,
-      pad: a.tokenizer.pad,
-      placeholders: a.tokenizer.placeholders,
-      ...(a.tokenizer.template ? { template: a.tokenizer.template } : {}),
-    },
-    graphs,
-    ...(licence ? { licence } : {}),
-  });
-  return { manifest, files };
+}
+
+/** Serializes the graphs (with their external data), hashes every file and writes the manifest. */
+export async function assemblePack(a: PackAssembly): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
+  const pack = new PackAssembler(a);
+  for (const b of a.graphs) await pack.add(b);
+  return pack.finish(a);
 }
 
 /** The precision a generated pack stores a role's weights in (the VAE keeps fp32 linears). */

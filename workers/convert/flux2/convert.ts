@@ -16,7 +16,7 @@
 import type { GraphRole, GraphSpec, PackManifest } from '../../pack/manifest';
 import { buildFlux2Reference, buildFlux2Step, flux2LinearPrecision } from '../../packbuild/models/flux2';
 import type { AttentionPieces, PrecisionSpec } from '../../packbuild/nn';
-import { assemblePack, type PackGraph } from '../../packbuild/pack';
+import { PackAssembler } from '../../packbuild/pack';
 import type { Linear } from '../../packbuild/params';
 import { compactLinear } from '../../packbuild/stored-linear';
 import { chooseQueryChunk } from '../../plan/attention';
@@ -104,6 +104,15 @@ async function textEncoderGraph(meter: ConversionMeter, text: ReturnType<typeof 
   return buildQwen3TextEncoder(qwen, prec, taps, { maxTokens: maxText });
 }
 
+/** Reads the VAE (fp32: 336 MB for klein's) and adds its two graphs; its parameters are freed on return. */
+async function addVaeGraphs(pack: PackAssembler, meter: ConversionMeter, vae: ReturnType<typeof getComponent>, fp32: PrecisionSpec, precision: GraphSpec['precision']): Promise<void> {
+  meter.setPhase('reading the VAE');
+  const params = await loadFlux2VaeParams(meter.count(vae.weights), vae.config);
+  meter.setPhase('building the VAE graphs');
+  await pack.add({ role: 'vae_encoder', attention: 'none', precision, graph: buildFlux2VaeEncoder(params, fp32) });
+  await pack.add({ role: 'vae_decoder', attention: 'none', precision, graph: buildFlux2VaeDecoder(params, fp32) });
+}
+
 /** Converts a FLUX.2 klein diffusers folder (already inspected) into a pack. */
 export async function convertFlux2Folder(folder: FolderSource, description: ModelFolderDescription, opts: Flux2ConvertOptions): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array> }> {
   if (description.family !== 'flux2-klein' && description.family !== 'flux2-klein-kv') throw new Error(`convertFlux2Folder got a ${description.label} folder`);
@@ -148,17 +157,17 @@ export async function convertFlux2Folder(folder: FolderSource, description: Mode
     { vocabSize: qcfg.vocabSize, placeholders: PLACEHOLDERS },
   );
 
-  const graphs: PackGraph[] = [];
+  // Each graph is serialized as soon as it is built, so its weights in IR form (and the parameters
+  // they were read into) are freed before the next component is read: only pack bytes accumulate.
+  const pack = new PackAssembler({
+    tokenizer: { json: tok.json, bos: '<|im_start|>', eos: '<|im_end|>', pad: QWEN3_PAD, placeholders: [...PLACEHOLDERS], template: TEMPLATE },
+    externalData: { roles: ['text_encoder', 'dit_reference', 'dit_step', 'dit_step_full'], maxShardBytes: 512 * MiB, minTensorBytes: 1024, align: 64 },
+    sharedExternalData: { roles: ['dit_reference', 'dit_step', 'dit_step_full'], name: 'dit.weights' },
+  });
   const precisionOf = (p: PrecisionSpec): GraphSpec['precision'] => ({ matmul: p.matmul, conv: p.conv, ...(p.matmul === 'int4' ? { blockSize: p.blockSize } : {}) });
-  graphs.push({ role: 'text_encoder', attention: 'decomposed', precision: precisionOf(prec), graph: await textEncoderGraph(meter, text, tok.placeholderIds.length, taps, prec, maxText) });
+  await pack.add({ role: 'text_encoder', attention: 'decomposed', precision: precisionOf(prec), graph: await textEncoderGraph(meter, text, tok.placeholderIds.length, taps, prec, maxText) });
 
-  meter.setPhase('reading the VAE');
-  const vaeParams = await loadFlux2VaeParams(meter.count(vae.weights), vae.config);
-  meter.setPhase('building the VAE graphs');
-  graphs.push(
-    { role: 'vae_encoder', attention: 'none', precision: precisionOf(fp32), graph: buildFlux2VaeEncoder(vaeParams, fp32) },
-    { role: 'vae_decoder', attention: 'none', precision: precisionOf(fp32), graph: buildFlux2VaeDecoder(vaeParams, fp32) },
-  );
+  await addVaeGraphs(pack, meter, vae, fp32, precisionOf(fp32));
 
   meter.setPhase('reading the transformer');
   const dit = await loadFlux2Transformer(meter.count(transformer.weights), tcfg, { compact: (lin, fragile) => compactLinear(lin, flux2LinearPrecision(prec, fragile)) });
@@ -169,13 +178,13 @@ export async function convertFlux2Folder(folder: FolderSource, description: Mode
     ['dit_step_full', () => buildFlux2Step(dit, prec, 'decomposed', 'full', pieces.dit_step_full)],
   ] as const) {
     meter.setPhase(`building ${role}.onnx`);
-    graphs.push({ role: role as GraphRole, attention: 'decomposed', precision: precisionOf(prec), graph: build() });
+    await pack.add({ role: role as GraphRole, attention: 'decomposed', precision: precisionOf(prec), graph: build() });
   }
 
   meter.setPhase('writing the pack');
   const defaults = defaultsFor(description);
   const licenceName = description.licence?.name ?? description.licence?.id;
-  const { manifest, files } = await assemblePack({
+  const { manifest, files } = await pack.finish({
     description: {
       name: `flux2-klein${description.distilled === false ? '-base' : ''}${kv ? '-kv' : ''}-${opts.precision}`,
       version: '1.0.0',
@@ -203,10 +212,6 @@ export async function convertFlux2Folder(folder: FolderSource, description: Mode
       source: { kind: 'converted', model: description.label, tool: 'subject-studio convert (workers/convert/flux2/convert.ts)' },
       referenceModes: kv ? { cached: 'exact', full: 'approximate' } : { cached: 'approximate', full: 'exact' },
     },
-    graphs,
-    tokenizer: { json: tok.json, bos: '<|im_start|>', eos: '<|im_end|>', pad: QWEN3_PAD, placeholders: [...PLACEHOLDERS], template: TEMPLATE },
-    externalData: { roles: ['text_encoder', 'dit_reference', 'dit_step', 'dit_step_full'], maxShardBytes: 512 * MiB, minTensorBytes: 1024, align: 64 },
-    sharedExternalData: { roles: ['dit_reference', 'dit_step', 'dit_step_full'], name: 'dit.weights' },
     ...(licenceName || description.licence?.text ? { licence: { name: licenceName ?? 'see LICENCE.txt', ...(description.licence?.text ? { text: description.licence.text } : {}) } } : {}),
   });
   meter.setPhase('done');
