@@ -26,6 +26,7 @@ import type { PrecisionSpec } from '../workers/packbuild/nn';
 import { Rng } from '../workers/packbuild/params';
 import { serializeModelWithExternalData } from '../workers/packbuild/serialize';
 import { compactLinear } from '../workers/packbuild/stored-linear';
+import { median, sec } from '../workers/node/timing';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DIR = join(ROOT, 'node_modules', '.cache', 'subject-studio', 'standin-qwen3-4b-text');
@@ -82,12 +83,6 @@ async function ensureTextStandin(): Promise<{ built: boolean; ms: number; files:
   return { built, ms: performance.now() - t0, files: { model: FILE, shards } };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** The klein section's text rows and notes (ort's WASM settings are the caller's: one thread). */
 export async function kleinTextRows(repeats: number): Promise<{ rows: [string, string][]; notes: string[] }> {

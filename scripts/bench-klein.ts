@@ -23,6 +23,7 @@ import { kvLayersOf } from '../workers/packbuild/models/flux2';
 import { Rng } from '../workers/packbuild/params';
 import { kleinTextRows } from './bench-klein-text';
 import { ensureKleinStandin, KLEIN_STANDIN_SIZE, KLEIN_TEXT_ROWS, type KleinRole, type KleinStandinInfo } from './klein-standin';
+import { median, sec } from '../workers/node/timing';
 
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
@@ -30,12 +31,6 @@ ort.env.logLevel = 'error';
 /** The packs' attentionBiasMin: the bias that closes a key. */
 const BIAS_MIN = -10000;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 type Feeds = Record<string, ort.Tensor>;
 const f32 = (dims: number[], data?: Float32Array) => new ort.Tensor('float32', data ?? new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);

@@ -17,16 +17,12 @@ import { archFromManifest } from '../workers/plan/fromManifest';
 import { planMemory } from '../workers/plan/planner';
 import { kleinRows } from './bench-klein';
 import { ensureStandinPack } from './build-standin';
+import { median, sec } from '../workers/node/timing';
 
 const W = 128;
 const H = 128;
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const subject = (key: string): SubjectSpec => ({ name: 'mochi', classWord: 'cat', placeholder: '<s1>', gamma: 1, references: [syntheticReference(key, W, H, 3)] });
 const request = (over: Partial<GenerateRequest>): GenerateRequest => ({
@@ -169,7 +165,6 @@ async function serveFolder(dir: string): Promise<{ url: string; server: Server }
 }
 
 const MB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 async function standinRows(): Promise<{ title: string; rows: [string, string][]; notes: string[] }> {
   const SW = 512;

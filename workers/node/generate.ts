@@ -16,6 +16,7 @@ import { isValidSubjectName, parseMentions } from '../pipeline/text/prompt';
 import { createNodeEngine, loadPackFromDir } from './engine';
 import { encodeNpy, readNpy } from './npy';
 import { decodePng, decodeReferencePng, encodePng, readImageFile, rgbaToMask } from './png';
+import { median } from './timing';
 
 export const GENERATE_USAGE = `usage: npm run generate -- --pack <dir> --prompt "..." --out out.png [options]
 
@@ -88,11 +89,6 @@ function number(flag: string, raw: string | undefined, opts: { integer?: boolean
 }
 
 const fmtMs = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? 0 : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** Parses `argv` (without node and the script), generates, writes the files; null after --help. Throws for bad arguments or files. */
 export async function runGenerate(argv: string[], io: GenerateIo = {}): Promise<GenerateSummary | null> {
