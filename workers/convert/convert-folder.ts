@@ -19,8 +19,13 @@ export function conversionFacts(description: ModelFolderDescription): Conversion
   return isFlux2(description) ? flux2ConversionFacts(description) : sd3ConversionFacts(description);
 }
 
-export async function convertModelFolder(folder: FolderSource, opts: Flux2ConvertOptions): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array>; description: ModelFolderDescription }> {
-  const description = await inspectModelFolder(folder);
+/** `inspected`: the folder's description when the caller already has it (the browser checks memory and storage with it first). */
+export async function convertModelFolder(
+  folder: FolderSource,
+  opts: Flux2ConvertOptions,
+  inspected?: ModelFolderDescription,
+): Promise<{ manifest: PackManifest; files: Map<string, Uint8Array>; description: ModelFolderDescription }> {
+  const description = inspected ?? (await inspectModelFolder(folder));
   if (isFlux2(description)) return { ...(await convertFlux2Folder(folder, description, opts)), description };
   return convertSd3Folder(folder, opts, description);
 }

@@ -18,7 +18,7 @@ import { formatBytes } from '../../pack/bytes';
 import type { BlobStore } from '../../pack/store/blob-store';
 import { type ConvertPrecision } from '../sd3/convert';
 import { conversionFacts, convertModelFolder } from '../convert-folder';
-import { inspectModelFolder } from '../folder';
+import { inspectModelFolder, type ModelFolderDescription } from '../folder';
 import { folderFromFiles, type FolderSource } from '../source';
 import { convertedPackUrl } from './converted-pack';
 import { describeFolderForConversion, type ConvertFolderInfo } from './inspect';
@@ -82,8 +82,7 @@ async function checkStorage(needed: number, estimate: ConversionDeps['storageEst
  * checked against the storage estimate, so that a folder that cannot be used here is refused in a
  * second, not after minutes of conversion. The exact size is checked again before writing.
  */
-async function checkBeforeConverting(folder: FolderSource, opts: ConvertFolderOptions, deps: ConversionDeps): Promise<void> {
-  const description = await inspectModelFolder(folder);
+async function checkBeforeConverting(description: ModelFolderDescription, opts: ConvertFolderOptions, deps: ConversionDeps): Promise<void> {
   const facts = conversionFacts(description);
   checkPlanBeforeConverting(description.label, facts, opts, deps.budgetBytes);
   if (deps.storageEstimate) await checkStorage(facts.packBytesLowerBound(opts.precision, opts.blockSize ?? 32), deps.storageEstimate, true);
@@ -124,15 +123,18 @@ export function folderConversion(files: readonly DroppedFile[], opts: ConvertFol
   /** Converts, checks, stores and returns the pack: the `load` of the engine's transactional switch. */
   async function load(hooks: PackLoadHooks): Promise<LoadedPack> {
     const started = now();
-    await checkBeforeConverting(droppedFolder(files), opts, deps);
-    const { manifest, files: bytesByName } = await convertModelFolder(droppedFolder(files), {
+    // Inspected once: the checks before converting and the converter read the same description.
+    const folder = droppedFolder(files);
+    const description = await inspectModelFolder(folder);
+    await checkBeforeConverting(description, opts, deps);
+    const { manifest, files: bytesByName } = await convertModelFolder(folder, {
       precision: opts.precision,
       sizes: opts.sizes,
       ...(opts.blockSize !== undefined ? { blockSize: opts.blockSize } : {}),
       ...(opts.maxTextTokens !== undefined ? { maxTextTokens: opts.maxTextTokens } : {}),
       onProgress: (p) => report(withRate(p, started, now())),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
-    });
+    }, description);
     const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
     const url = convertedPackUrl(manifest.name, await sha256(new TextEncoder().encode(manifestText)));
     const graphs = await (hooks.choose ?? portableGraphs)(manifest);
