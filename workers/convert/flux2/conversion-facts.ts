@@ -10,7 +10,7 @@ import { int4BlockFor } from '../conversion-facts';
 import { getComponent, type JsonObject, type ModelFolderDescription } from '../folder';
 import { packBytesLowerBound } from '../pack-size';
 import { qwen3Config, qwen3LayersFor, qwen3TextEncoderKeys } from './qwen3';
-import { flux2TransformerKeys } from './transformer';
+import { flux2TransformerKeys, isFlux2FragileLinear } from './transformer';
 
 const COMPONENTS = ['transformer', 'vae', 'text_encoder'] as const;
 /** The VAE downsamples 8x and patchifies 2x2: one token per 16 x 16 pixels. */
@@ -22,9 +22,6 @@ const LARGEST_OFFERED = 1536;
  * cheaper (at 512 px, 512 rows are a third of the tokens) and cut longer prompts.
  */
 export const FLUX2_PROMPT_ROWS = [512, 256, 128, 64] as const;
-
-/** Linears kept at fp16 or above whatever the pack's precision (flux2LinearPrecision). */
-export const isFlux2FragileLinear = (key: string): boolean => /embedder|modulation|norm_out|proj_out/.test(key);
 
 /** [key, input width] of every transformer linear stored at the pack's precision. */
 export function flux2QuantizedLinears(transformerConfig: JsonObject): [string, number][] {

@@ -83,6 +83,9 @@ function parseConfig(config: JsonObject): Flux2TransformerConfig {
   };
 }
 
+/** Linears kept at fp16 or above whatever the pack's precision (flux2LinearPrecision): the shared modulation, the embedders, norm_out, proj_out. */
+export const isFlux2FragileLinear = (key: string): boolean => /embedder|modulation|norm_out|proj_out/.test(key);
+
 /** Every key of the transformer its config describes, with its shape (diffusers' layout). */
 export function flux2TransformerKeys(config: JsonObject): Map<string, number[]> {
   const c = parseConfig(config);
@@ -133,12 +136,13 @@ export async function loadFlux2Transformer(index: TensorIndex, config: JsonObjec
     throw new ConvertError('wrong-model', `key ${extra[0]}${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''} in ${index.name} is not part of the FLUX.2 transformer its config describes`, { file: index.name, key: extra[0] });
   }
   const read = (key: string) => index.readTensor(key);
-  const lin = async (key: string, fragile = false): Promise<Linear> => {
+  // Which linears are fragile is said once (isFlux2FragileLinear): the block-size check, the storage bound and this loader agree.
+  const lin = async (key: string): Promise<Linear> => {
     const [outF, inF] = expected.get(`${key}.weight`)!;
     const l = toLinear(await read(`${key}.weight`), inF!, outF!);
-    return opts.compact ? opts.compact(l, fragile) : l;
+    return opts.compact ? opts.compact(l, isFlux2FragileLinear(key)) : l;
   };
-  const fragile = (key: string) => lin(key, true);
+  const fragile = lin;
 
   const double: Flux2Params['double'] = [];
   for (let l = 0; l < c.doubleLayers; l++) {
